@@ -1,0 +1,52 @@
+"""The one place that holds the API token and builds CKAN clients.
+
+The token comes from ``PUBLISHER_CKAN_TOKEN`` or from a file (``PUBLISHER_CKAN_TOKEN_FILE``,
+or the local portal's ``.stack/secrets/ckan-api-token``). It is never printed: every error
+that leaves this module has it replaced by ``redact``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ckanapi
+
+USER_AGENT = "thai-opendata-publisher/0.1 (+ckanapi)"
+
+
+@dataclass(frozen=True)
+class Portal:
+    url: str
+    token: str | None = field(default=None, repr=False)
+
+    def client(self) -> ckanapi.RemoteCKAN:
+        return ckanapi.RemoteCKAN(self.url, apikey=self.token, user_agent=USER_AGENT)
+
+    def redact(self, text: str) -> str:
+        return redact(text, self.token)
+
+    def __str__(self) -> str:
+        return f"{self.url} (token {mask(self.token)})"
+
+
+def redact(text: str, token: str | None) -> str:
+    return text.replace(token, mask(token)) if token else text
+
+
+def mask(token: str | None) -> str:
+    """Enough to tell two tokens apart, never enough to use one."""
+    if not token:
+        return "none"
+    return f"…{token[-4:]}" if len(token) > 16 else "…"
+
+
+def read_token(env: dict[str, str] | None = None, default_file: Path | None = None) -> str | None:
+    env = os.environ if env is None else env
+    if env.get("PUBLISHER_CKAN_TOKEN"):
+        return env["PUBLISHER_CKAN_TOKEN"].strip()
+    path = env.get("PUBLISHER_CKAN_TOKEN_FILE") or default_file
+    if path and Path(path).exists():
+        return Path(path).read_text().strip() or None
+    return None

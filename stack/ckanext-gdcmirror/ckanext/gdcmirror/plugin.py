@@ -1,0 +1,82 @@
+"""What a data.go.th-style portal (ckanext-thai_gdc) enforces beyond CKAN core.
+
+- Thai tags: CKAN core's tag rule (``\\w``) rejects Thai vowel and tone marks, so a tag
+  such as รัฐบาลดิจิทัล fails; GD-Catalog portals allow Thai (U+0E01–U+0E59), word
+  characters, space, ``-`` and ``.``. Core ``tag_string_convert`` calls the core rule
+  directly, so both validators are replaced.
+- Dataset URL names are at most 70 characters (core allows 100).
+- Dataset titles are unique among active datasets.
+- The dataset page lists only the fields that apply to the dataset's data type and hold a value.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import count
+from typing import Any
+
+import ckan.plugins as plugins
+from ckan.plugins import toolkit
+from ckan.common import _
+from ckan.lib.navl.dictization_functions import Invalid, missing
+from ckan.logic.validators import tag_length_validator
+from ckan.model.core import State
+
+TAG = re.compile(r"[\u0E01-\u0E59\w \-.]*\Z")
+NAME_MAX_LENGTH = 70
+
+
+def gdc_tag_name_validator(value: Any, context: dict) -> Any:
+    if not TAG.match(value):
+        raise Invalid(_('Tag "%s" may contain only Thai or Latin letters, digits, spaces, '
+                        'hyphens ("-"), underscores ("_") or dots (".")') % value)
+    return value
+
+
+def gdc_tag_string_convert(key, data, errors, context) -> None:
+    value = data[key]
+    tags = [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else value
+    start = max([int(k[1]) for k in data if len(k) == 3 and k[0] == "tags"] + [-1]) + 1
+    for number, tag in zip(count(start), tags):
+        data[("tags", number, "name")] = tag
+    for tag in tags:
+        tag_length_validator(tag, context)
+        gdc_tag_name_validator(tag, context)
+
+
+def gdc_name_length(value: Any, context: dict) -> Any:
+    if isinstance(value, str) and len(value) > NAME_MAX_LENGTH:
+        raise Invalid(_('Name "%s" is longer than %d characters') % (value, NAME_MAX_LENGTH))
+    return value
+
+
+def gdc_unique_title(key, data, errors, context) -> None:
+    title = data.get(key)
+    if not title or title is missing:
+        return
+    model, session = context["model"], context["session"]
+    query = session.query(model.Package.id).filter(
+        model.Package.title == title, model.Package.state != State.DELETED,
+        model.Package.type == "dataset")
+    package = context.get("package")
+    package_id = package.id if package else data.get(key[:-1] + ("id",))
+    if package_id and package_id is not missing:
+        query = query.filter(model.Package.id != package_id)
+    if session.query(query.exists()).scalar():
+        errors[key].append(_("That title is already in use."))
+
+
+class GdcMirrorPlugin(plugins.SingletonPlugin):
+    plugins.implements(plugins.IValidators)
+    plugins.implements(plugins.IConfigurer)
+
+    def update_config(self, config) -> None:
+        toolkit.add_template_directory(config, "templates")
+
+    def get_validators(self) -> dict:
+        return {
+            "tag_name_validator": gdc_tag_name_validator,
+            "tag_string_convert": gdc_tag_string_convert,
+            "gdc_name_length": gdc_name_length,
+            "gdc_unique_title": gdc_unique_title,
+        }
