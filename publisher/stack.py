@@ -363,14 +363,14 @@ def start_postgres(stack: Stack, say: Say) -> None:
 
 
 def _spawn(cmd: list[str], comp: Component, env: dict[str, str] | None = None,
-           cwd: Path | None = None) -> int:
+           cwd: Path | None = None) -> subprocess.Popen:
     comp.log.parent.mkdir(parents=True, exist_ok=True)
     comp.pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(comp.log, "ab") as log:
         process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=env, cwd=cwd, start_new_session=True)
     comp.pid_file.write_text(f"{process.pid}\n")
-    return process.pid
+    return process
 
 
 def _wait(check: Callable[[], bool], seconds: float, comp: Component, what: str,
@@ -423,9 +423,9 @@ def start_solr(stack: Stack, say: Say) -> None:
            f"-Dsolr.log.dir={stack.logs}", f"-Dlog4j2.configurationFile={launcher / 'log4j2.xml'}",
            "-cp", f"{stack.solr_lib}/*", str(launcher / "CkanSolr.java"),
            str(stack.solr_home), str(stack.solr_port)]
-    pid = _spawn(cmd, comp)
+    process = _spawn(cmd, comp)
     _wait(lambda: _solr_ping(stack), 120, comp, "waiting for the ckan core to answer /admin/ping",
-          alive=lambda: _is_ours(pid, comp.cmdline_mark))
+          alive=lambda: process.poll() is None)
 
 
 def _settings(stack: Stack) -> dict[str, str]:
@@ -508,9 +508,9 @@ def start_ckan(stack: Stack, say: Say) -> None:
                "--workers", str(workers), "--threads", "4", "--timeout", "120",
                "--graceful-timeout", "10", "--pythonpath", str(stack.root / "stack" / "ckan"),
                "--access-logfile", str(stack.logs / "ckan-access.log"), "--name", "ckan-portal", "wsgi:application"]
-        pid = _spawn(cmd, comp, env=stack.ckan_env(), cwd=stack.state)
+        process = _spawn(cmd, comp, env=stack.ckan_env(), cwd=stack.state)
         _wait(lambda: ckan_status(stack) is not None, 120, comp, "waiting for status_show",
-              alive=lambda: _is_ours(pid, comp.cmdline_mark))
+              alive=lambda: process.poll() is None)
     if search_round_trip(stack) is None:
         raise StackError(f"ckan: status_show answers but package_search does not (is Solr indexing?); "
                          f"see {comp.log} and {stack.logs / 'solr.log'}")
