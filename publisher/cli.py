@@ -13,7 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from publisher import __version__, stack
+from publisher import __version__, packages, stack
+from publisher.extract import RecipeError
+from publisher.reports import ReportError, load_registry, verify
 
 app = typer.Typer(
     help="Publish Thai government report figures as validated open data on a data.go.th-style CKAN portal.",
@@ -125,3 +127,51 @@ def status(as_json: bool = JsonOption) -> None:
     else:
         _print_status(report)
     raise typer.Exit(0 if report["ready"] else 1)
+
+
+@app.command()
+def build(names: list[str] = typer.Argument(None, help="Package folder names (default: every package)."),
+          check: bool = typer.Option(False, "--check", help="Build in memory and fail if any committed file differs."),
+          as_json: bool = JsonOption) -> None:
+    """Run every recipe in datapackages/*/recipe.yaml and write the packages.
+
+    Reads only the vendored reports (checked against reports/registry.json). With --check,
+    nothing is written: exit 1 lists each committed file that differs from a fresh build.
+    """
+    log = err if as_json else out
+    registry = load_registry()
+    problems = verify(registry)
+    if problems:
+        _fail(as_json, "vendored reports do not match the registry", problems)
+    try:
+        built = packages.build_all(registry=registry, names=names or None,
+                                   progress=lambda name: log.print(f"[dim]…[/] {name}"))
+    except (RecipeError, ReportError) as exc:
+        _fail(as_json, "build failed", [str(exc)])
+    summary = [{"package": b.name, "resources": b.rows, "rows": sum(b.rows.values())} for b in built]
+    if check:
+        diffs = packages.differences(built)
+        if diffs:
+            _fail(as_json, "committed packages differ from a fresh build", diffs)
+    else:
+        packages.write(built)
+    if as_json:
+        print(json.dumps({"ok": True, "checked": check, "packages": summary}, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="packages " + ("match a fresh build" if check else "built"), title_justify="left")
+    for column in ("package", "resource", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for entry in summary:
+        for index, (resource, rows) in enumerate(entry["resources"].items()):
+            table.add_row(entry["package"] if index == 0 else "", resource, str(rows))
+    out.print(table)
+    out.print(f"{len(summary)} package(s), {sum(e['rows'] for e in summary)} row(s)")
+
+
+def _fail(as_json: bool, what: str, problems: list[str]) -> None:
+    if as_json:
+        print(json.dumps({"ok": False, "error": what, "problems": problems}, ensure_ascii=False, indent=2))
+    err.print(f"[bold red]{what}:[/]")
+    for problem in problems:
+        err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(1)

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from publisher import PROJECT_ROOT
+
 SYSTEM_PACKAGES = {  # command that must exist -> Debian package that provides it
     "redis-server": "redis-server",
     "java": "openjdk-17-jre-headless",

@@ -1,0 +1,195 @@
+"""Build every data package from its recipe: ``datapackages/<slug>/recipe.yaml`` in,
+``datapackage.json`` and ``data/<resource>.csv`` out. CSVs are generated, never edited.
+
+The output is a pure function of the recipes, the Table Schemas and the vendored reports:
+no timestamps, stable ordering, so a fresh build is byte-identical to the committed one
+and ``build --check`` can fail CI when they drift.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from publisher import PROJECT_ROOT
+from publisher.extract import RecipeError, extract_resource, to_csv_value
+from publisher.reports import Registry, load_registry
+
+PACKAGES_DIR = PROJECT_ROOT / "datapackages"
+GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
+RECIPE = "recipe.yaml"
+BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
+PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "organization",
+                "license", "gdc", "resources"}
+RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}
+
+
+@dataclass
+class Built:
+    name: str
+    files: dict[str, bytes] = field(default_factory=dict)  # path inside the package -> content
+    rows: dict[str, int] = field(default_factory=dict)     # resource -> row count
+
+
+def load_recipe(path: Path) -> dict:
+    try:
+        recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(recipe, dict):
+        raise RecipeError(f"{path}: a recipe is a mapping")
+    unknown = set(recipe) - PACKAGE_KEYS
+    if unknown:
+        raise RecipeError(f"{path}: [recipe-key] unknown keys {sorted(unknown)}")
+    if recipe.get("name") != path.parent.name:
+        raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
+                          f"{path.parent.name!r}")
+    for resource in recipe.get("resources", []):
+        unknown = set(resource) - RESOURCE_KEYS
+        if unknown:
+            raise RecipeError(f"{path}: resource {resource.get('name')!r}: [recipe-key] unknown keys {sorted(unknown)}")
+    return recipe
+
+
+def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
+    defaults = json.loads((GDC_DIR / "defaults.json").read_text(encoding="utf-8"))
+    licences = json.loads((GDC_DIR / "licences.json").read_text(encoding="utf-8"))["licences"]
+    spdx = recipe.get("license", defaults["license"])
+    gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
+    if spdx in licences:
+        mapped = licences[spdx]
+        gdc["license_id"] = mapped["license_id"]
+        licenses = [{"name": spdx, "title": mapped["title"], "path": mapped["path"]}]
+    else:
+        gdc["license_id"], gdc["license_id_other"] = "อื่นๆ", spdx
+        licenses = [{"name": spdx}]
+    return gdc, licenses
+
+
+def render_csv(schema: dict, rows: list[dict]) -> bytes:
+    names = [f["name"] for f in schema["fields"]]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([to_csv_value(row.get(name)) for name in names])
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def build_package(recipe_path: Path, registry: Registry) -> Built:
+    recipe = load_recipe(recipe_path)
+    built = Built(name=recipe["name"])
+    gdc, licenses = _gdc_metadata(recipe)
+    organization = registry.agency(recipe["organization"])
+    source_ids: list[str] = []
+    resources = []
+    for spec in recipe.get("resources", []):
+        schema, rows = extract_resource(spec, registry, recipe_path)
+        data = render_csv(schema, rows)
+        path = f"data/{spec['name']}.csv"
+        built.files[path] = data
+        built.rows[spec["name"]] = len(rows)
+        for row in rows:
+            if row["source_report"] not in source_ids:
+                source_ids.append(row["source_report"])
+        resource = {
+            "name": spec["name"],
+            "path": path,
+            "type": "table",
+            "scheme": "file",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "title": spec.get("title", spec["name"]),
+            "title_en": spec.get("title_en", ""),
+            "description": spec.get("description", "").strip(),
+            "description_en": spec.get("description_en", "").strip(),
+            "bytes": len(data),
+            "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+            "schema": schema,
+        }
+        resources.append({k: v for k, v in resource.items() if v != ""})
+    sources = []
+    for report_id in sorted(source_ids):
+        report = registry.report(report_id)
+        sources.append({"title": report.title_th, "title_en": report.title_en, "report": report.id,
+                        "path": f"reports/{report.path.name}", "sha256": report.sha256,
+                        "date": report.meta.get("date_ce")})
+    descriptor = {
+        "name": recipe["name"],
+        "title": recipe["title"],
+        "title_en": recipe["title_en"],
+        "description": recipe["description"].strip(),
+        "description_en": recipe["description_en"].strip(),
+        "keywords": recipe["keywords"],
+        "licenses": licenses,
+        "organization": {"name": organization["id"], "title": organization["title_th"],
+                         "title_en": organization["title_en"]},
+        "sources": sources,
+        "gdc": gdc,
+        "resources": resources,
+    }
+    built.files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return built
+
+
+def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
+    return sorted(directory.glob(f"*/{RECIPE}"))
+
+
+def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, names: list[str] | None = None,
+              progress: Callable[[str], None] = lambda _: None) -> list[Built]:
+    registry = registry or load_registry()
+    paths = recipes(directory)
+    if names:
+        unknown = set(names) - {p.parent.name for p in paths}
+        if unknown:
+            raise RecipeError(f"no recipe for {sorted(unknown)} under {directory}")
+        paths = [p for p in paths if p.parent.name in names]
+    built = []
+    for path in paths:
+        progress(path.parent.name)
+        built.append(build_package(path, registry))
+    return built
+
+
+def generated_files(package_dir: Path) -> set[str]:
+    """What a build owns in a package folder: datapackage.json and data/*.csv."""
+    files = {"datapackage.json"} if (package_dir / "datapackage.json").exists() else set()
+    files |= {f"data/{p.name}" for p in (package_dir / "data").glob("*.csv")}
+    return files
+
+
+def write(built: list[Built], directory: Path = PACKAGES_DIR) -> None:
+    for package in built:
+        target = directory / package.name
+        for stale in generated_files(target) - set(package.files):
+            (target / stale).unlink()
+        for relative, content in package.files.items():
+            path = target / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_bytes() != content:
+                path.write_bytes(content)
+
+
+def differences(built: list[Built], directory: Path = PACKAGES_DIR) -> list[str]:
+    """Files whose committed content differs from a fresh build (for ``build --check``)."""
+    problems = []
+    for package in built:
+        target = directory / package.name
+        for relative, content in sorted(package.files.items()):
+            path = target / relative
+            if not path.exists():
+                problems.append(f"{path}: missing (run publisher build)")
+            elif path.read_bytes() != content:
+                problems.append(f"{path}: differs from a fresh build (edited by hand, or stale)")
+        for stale in sorted(generated_files(target) - set(package.files)):
+            problems.append(f"{target / stale}: no recipe produces it")
+    return problems
