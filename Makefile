@@ -8,9 +8,11 @@ BIN    := $(VENV)/bin
 
 run: $(BIN)/publisher
 	$(BIN)/publisher ckan up
+	$(BIN)/publisher build
 
 test: $(BIN)/publisher
 	bash stack/install-browser.sh
+	$(BIN)/publisher build --check
 	$(BIN)/pytest
 
 down: $(BIN)/publisher
