@@ -9,10 +9,12 @@ BIN    := $(VENV)/bin
 run: $(BIN)/publisher
 	$(BIN)/publisher ckan up
 	$(BIN)/publisher build
+	$(BIN)/publisher validate
 
 test: $(BIN)/publisher
 	bash stack/install-browser.sh
 	$(BIN)/publisher build --check
+	$(BIN)/publisher validate
 	$(BIN)/pytest
 
 down: $(BIN)/publisher
