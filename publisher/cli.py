@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from publisher import __version__, packages, stack
@@ -215,7 +216,7 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
         for f in findings:
             place = f.file + (f":{f.row}" if f.row else "") + (f" [{f.field}]" if f.field else "")
             colour = "red" if f.severity == "error" else "yellow"
-            out.print(f"    [{colour}]{f.severity}[/] {f.rule}  {place}", highlight=False)
+            out.print(f"    [{colour}]{f.severity}[/] {f.rule}  {escape(place)}", highlight=False)
             out.print(f"      {f.title(lang)}: {f.message}", markup=False, highlight=False, soft_wrap=True)
             out.print(f"      → {f.hint(lang)}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"{len(result.packages)} package(s): {len(result.errors())} error(s), {len(result.warnings())} warning(s)"

@@ -143,6 +143,9 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
                                   index)
             if literal not in quote:
                 raise where.error("number-not-in-quote", f"{column}: {literal!r} does not occur in the quote", index)
+            if not _occurs_whole(literal, quote):
+                raise where.error("number-not-in-quote",
+                                  f"{column}: {literal!r} occurs in the quote only as part of a longer number", index)
             try:
                 row[column] = parse_cell(literal, field)
             except ValueError as exc:
@@ -159,6 +162,20 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
         row.update(source_report=report.id, source_line=line, source_text=quote)
         rows.append(row)
     return rows
+
+
+_DIGIT = "0-9" + thai.THAI_DIGITS
+
+
+def _occurs_whole(literal: str, quote: str) -> bool:
+    """The literal occurs in the quote not as a piece of a longer number: '๑๐' is not in '๑๐๓',
+    '๕๖' is not in '๕๖.๔๑', '๔๗๕' is not in '๒,๔๗๕'."""
+    pattern = re.escape(literal)
+    if re.match(f"[{_DIGIT}]", literal):
+        pattern = f"(?<![{_DIGIT}])(?<![{_DIGIT}][.,])" + pattern
+    if re.search(f"[{_DIGIT}]$", literal):
+        pattern += f"(?![{_DIGIT}])(?![.,][{_DIGIT}])"
+    return re.search(pattern, quote) is not None
 
 
 # --- tables --------------------------------------------------------------------------
@@ -193,6 +210,8 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
     if unknown:
         raise where.error("recipe-key", f"unknown table keys {sorted(unknown)}")
     fields = _field_map(schema)
+    if not isinstance(spec.get("columns"), list):
+        raise where.error("recipe-columns", "a table needs columns: one name (or null) per cell")
     columns: list[str | None] = spec["columns"]
     for column in [c for c in columns if c] + [spec.get("group_column")] + list(spec.get("values") or {}):
         if column and column not in fields:
@@ -218,7 +237,8 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
         first = thai.strip_markup(row.cells[0]) if row.cells else ""
         if any(p.search(first) for p in skip):
             continue
-        passage = "\n".join(report.line(n) for n in row.lines)
+        # the contiguous span, so a row continued after a repeated header is still verbatim
+        passage = "\n".join(report.line(n) for n in range(row.line, row.last_line + 1))
         raw: dict[str, str] = {}
         for index, column in enumerate(columns):
             if column:

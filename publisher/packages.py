@@ -107,6 +107,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
+            "dialect": {"delimiter": ",", "quoteChar": "\"", "header": True},
             "title": spec.get("title", spec["name"]),
             "title_en": spec.get("title_en", ""),
             "description": spec.get("description", "").strip(),
@@ -120,7 +121,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
     for report_id in sorted(source_ids):
         report = registry.report(report_id)
         sources.append({"title": report.title_th, "title_en": report.title_en, "report": report.id,
-                        "path": f"reports/{report.path.name}", "sha256": report.sha256,
+                        "path": f"reports/{report.meta['file']}", "sha256": report.sha256,
                         "date": report.meta.get("date_ce")})
     descriptor = {
         "name": recipe["name"],

@@ -25,7 +25,8 @@ THAI_MONTHS_SHORT = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.
 
 CHECK_MARKS = {"✓": True, "✔": True, "X": False, "x": False, "✗": False, "×": False}
 
-_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+# ASCII only: Decimal() would also read Arabic-Indic, full-width or Bengali digits
+_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
 _PERCENT_WORD = "ร้อยละ"
 _MARKUP = re.compile(r"</?(?:b|p|ul|li|strong|em|br)\b[^>]*>|\*\*", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -65,6 +66,8 @@ def parse_integer(text: str) -> int:
 
 def format_number(value: Decimal | int, thousands: bool = False, thai_digits: bool = False) -> str:
     """The inverse of parse_number: plain decimal notation, no exponent, scale kept."""
+    if isinstance(value, int):
+        value = Decimal(value)  # f"{5:f}" is '5.000000', and goes through float for big integers
     text = f"{value:,f}" if thousands else f"{value:f}"
     return to_thai_digits(text) if thai_digits else text
 
@@ -78,7 +81,10 @@ def parse_percent(text: str) -> Decimal:
         cleaned = cleaned[:-1]
     else:
         raise ValueError(f"not a percentage (needs ร้อยละ or %): {text!r}")
-    return parse_number(cleaned)
+    try:
+        return parse_number(cleaned)
+    except ValueError:
+        raise ValueError(f"not a percentage: {text!r}") from None
 
 
 # --- years and dates -----------------------------------------------------------------
@@ -96,7 +102,10 @@ def parse_be_year(text: str) -> int:
     cleaned = unicodedata.normalize("NFC", text).strip()
     cleaned = re.sub(r"^(?:พ\.\s?ศ\.|ปีงบประมาณ|ปี)\s*", "", cleaned)
     cleaned = re.sub(r"^(?:พ\.\s?ศ\.)\s*", "", cleaned)
-    year = parse_integer(cleaned)
+    try:
+        year = parse_integer(cleaned)
+    except ValueError:
+        raise ValueError(f"not a Buddhist-Era year: {text!r}") from None
     if not 2400 <= year <= 2700:
         raise ValueError(f"not a Buddhist-Era year: {text!r}")
     return year

@@ -17,6 +17,7 @@ Each finding names the package, file, row and field, a stable rule id
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import unicodedata
@@ -39,6 +40,17 @@ PUBLIC = "ข้อมูลสาธารณะ"
 OTHER_VALUES = ("อื่นๆ", "ข้อมูลประเภทอื่นๆ")
 HEADER_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 NUMERIC_TYPES = ("integer", "number", "year")
+# ำ typed as nikhahit + sara aa (a tone mark may sit either side of the nikhahit); NFC keeps it
+# decomposed, since U+0E33 has only a compatibility decomposition
+_SARA_AM = re.compile("([\u0e48-\u0e4b]?)\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+# a missing element whose own rule is more precise than "mandatory element missing"
+MISSING_RULES = {"title": "gdc.title", "title_en": "gdc.title", "description": "gdc.title",
+                 "description_en": "gdc.title"}
+
+
+def canonical(text: str) -> str:
+    """NFC, with a decomposed sara am composed as U+0E33."""
+    return _SARA_AM.sub("\\1\\2\u0e33", unicodedata.normalize("NFC", text))
 
 
 @lru_cache(maxsize=1)
@@ -101,19 +113,27 @@ FRICTIONLESS_RULES = {
 }
 
 
-def frictionless_findings(descriptor_path: Path, package: str) -> list[Finding]:
+def frictionless_findings(descriptor_path: Path, package: str, descriptor: dict | None = None) -> list[Finding]:
     from frictionless import validate as frictionless_validate
 
+    primary_keys = {r.get("name"): (r.get("schema") or {}).get("primaryKey")
+                    for r in (descriptor or {}).get("resources", []) if isinstance(r, dict)}
+
     report = frictionless_validate(str(descriptor_path))
-    found = [Finding("package.profile", package, _rel(descriptor_path), error.message)
+    found = [Finding("package.profile", package, _rel(descriptor_path), error.message,
+                     field=(m := re.search(r"at property '([^']+)'", error.message)) and m.group(1) or None)
              for error in report.errors]
     for task in report.tasks:
         data_file = _rel(descriptor_path.parent / task.place) if task.place else _rel(descriptor_path)
         for error in task.errors:
             rule = FRICTIONLESS_RULES.get(error.type, "package.profile")
-            found.append(Finding(rule, package, data_file, error.message,
-                                 row=getattr(error, "row_number", None),
-                                 field=getattr(error, "field_name", None)))
+            # header errors carry row_numbers, key errors field_names, extra cells an empty field_name
+            row = getattr(error, "row_number", None) or (getattr(error, "row_numbers", None) or [None])[0]
+            field = getattr(error, "field_name", None) or ",".join(getattr(error, "field_names", None) or []) or None
+            if error.type == "primary-key" and primary_keys.get(task.name):
+                key = primary_keys[task.name]
+                field = ",".join(key) if isinstance(key, list) else str(key)
+            found.append(Finding(rule, package, data_file, error.message, row=row, field=field))
     return found
 
 
@@ -150,10 +170,23 @@ def _rule_of(error: jsonschema.ValidationError) -> str:
 
 def metadata_findings(descriptor: dict, package: str, file: str, registry: Registry) -> list[Finding]:
     found = []
+    gdc = descriptor.get("gdc") or {}
+    category_known = gdc.get("data_category") in vocabularies().get("data_category", (False, []))[1]
     for error in sorted(profile_validator().iter_errors(descriptor), key=lambda e: list(e.path)):
         where = ".".join(str(p) for p in error.path) or None
-        found.append(Finding(_rule_of(error), package, file, f"{where or 'descriptor'}: {error.message}", field=where))
-    gdc = descriptor.get("gdc") or {}
+        rule = _rule_of(error)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = [p for p in error.validator_value if p not in error.instance and repr(p) in error.message]
+            if missing:
+                rule = MISSING_RULES.get(missing[0], rule) if not where else rule
+                where = f"{where}.{missing[0]}" if where else missing[0]
+        message = f"{where or 'descriptor'}: {error.message}"
+        if rule == "gdc.harvest":
+            if not category_known:
+                continue  # a misspelt data_category: the vocabulary finding says it
+            where = "gdc.allow_harvest"
+            message = f"allow_harvest is True but data_category is {gdc.get('data_category')!r}"
+        found.append(Finding(rule, package, file, message, field=where))
     for name, value in gdc.items():
         if name not in vocabularies():
             continue
@@ -169,8 +202,9 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
                 if item in OTHER_VALUES and not str(gdc.get(f"{name}_other", "")).strip():
                     found.append(Finding("gdc.other", package, file, f"gdc.{name} is {item} but gdc.{name}_other is empty",
                                          field=f"gdc.{name}_other"))
-            elif unicodedata.normalize("NFC", item) in allowed:
-                found.append(Finding("gdc.nfc", package, file, f"gdc.{name}: {item!r} is not NFC", field=f"gdc.{name}"))
+            elif canonical(item) in allowed:
+                found.append(Finding("gdc.nfc", package, file, f"gdc.{name}: {item!r} is not NFC "
+                                     f"(should be {canonical(item)!r})", field=f"gdc.{name}"))
             else:
                 found.append(Finding("gdc.vocabulary", package, file,
                                      f"gdc.{name}: {item!r} is not one of {allowed}", field=f"gdc.{name}"))
@@ -193,8 +227,9 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
                              field="organization"))
     for text_field in ("title", "description"):
         value = descriptor.get(text_field)
-        if isinstance(value, str) and not unicodedata.is_normalized("NFC", value):
-            found.append(Finding("gdc.nfc", package, file, f"{text_field} is not NFC", field=text_field))
+        if isinstance(value, str) and canonical(value) != value:
+            found.append(Finding("gdc.nfc", package, file, f"{text_field} is not NFC, or has a decomposed sara am",
+                                 field=text_field))
     return found
 
 
@@ -205,17 +240,24 @@ def read_csv(path: Path) -> tuple[bool, list[str], Iterator[list[str]]]:
     raw = path.read_bytes()
     has_bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text, newline=""))  # cells may hold quoted newlines
     header = next(reader, [])
     return has_bom, header, reader
 
 
-_NUMBER_TOKEN = re.compile(r"(?<![\d.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d+(?:\.\d+)?")
+_NUMBER_TOKEN = re.compile(r"([-−]?)((?<!\d)\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d,])\d+(?:\.\d+)?)")
 
 
 def numbers_in(passage: str) -> set[Decimal]:
-    normalised = thai.to_arabic_digits(passage)
-    return {Decimal(token.replace(",", "")) for token in _NUMBER_TOKEN.findall(normalised)}
+    """Every number printed in a passage, Thai digits included; a number after a minus sign
+    counts both ways, since '2561-2580' is a range and '−0.2' a negative change."""
+    found = set()
+    for sign, token in _NUMBER_TOKEN.findall(thai.to_arabic_digits(passage)):
+        value = Decimal(token.replace(",", ""))
+        found.add(value)
+        if sign:
+            found.add(-value)
+    return found
 
 
 def provenance_findings(rows: list[tuple[int, dict]], fields: dict[str, dict], package: str, file: str,
@@ -386,7 +428,7 @@ def validate_package(descriptor_path: Path, registry: Registry) -> list[Finding]
         descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Finding("package.unreadable", package, file, str(exc))]
-    found = frictionless_findings(descriptor_path, package)
+    found = frictionless_findings(descriptor_path, package, descriptor)
     found += metadata_findings(descriptor, package, file, registry)
     found += table_findings(descriptor_path, descriptor, package, registry)
     return found
