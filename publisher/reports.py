@@ -46,9 +46,9 @@ class Report:
             raise ReportError(f"report {self.id}: no line {number} (it has {len(self.lines)})")
         return self.lines[number - 1]
 
-    def find(self, passage: str) -> list[int]:
-        """Every line (1-based) that contains the passage."""
-        return [n for n, text in enumerate(self.lines, start=1) if passage in text]
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(self.lines)
 
     def locate(self, passage: str) -> int:
         """The one line where the passage starts; fails loudly when it is gone or ambiguous.
@@ -57,7 +57,7 @@ class Report:
         """
         if not passage.strip():
             raise ReportError(f"report {self.id}: empty passage")
-        text = "\n".join(self.lines)
+        text = self.text
         starts, offset = [], text.find(passage)
         while offset >= 0:
             starts.append(text.count("\n", 0, offset) + 1)

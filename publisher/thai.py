@@ -163,10 +163,6 @@ def strip_markup(text: str) -> str:
     return _SPACES.sub(" ", _MARKUP.sub(" ", unicodedata.normalize("NFC", text))).strip()
 
 
-def clean_text(text: str) -> str:
-    return strip_markup(text)
-
-
 def is_stub(line: str) -> bool:
     """A placeholder line cut off with '...' that repeats the heading of the next line."""
     stripped = line.strip()

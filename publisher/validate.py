@@ -30,6 +30,7 @@ from typing import Iterable, Iterator
 import jsonschema
 
 from publisher import PROJECT_ROOT, thai
+from publisher.extract import NUMERIC_TYPES
 from publisher.reports import Registry, ReportError, load_registry
 
 RULES_FILE = PROJECT_ROOT / "schemas" / "validation" / "rules.json"
@@ -39,7 +40,6 @@ LICENCES_FILE = PROJECT_ROOT / "schemas" / "gdc" / "licences.json"
 PUBLIC = "ข้อมูลสาธารณะ"
 OTHER_VALUES = ("อื่นๆ", "ข้อมูลประเภทอื่นๆ")
 HEADER_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-NUMERIC_TYPES = ("integer", "number", "year")
 # ำ typed as nikhahit + sara aa (a tone mark may sit either side of the nikhahit); NFC keeps it
 # decomposed, since U+0E33 has only a compatibility decomposition
 _SARA_AM = re.compile("([\u0e48-\u0e4b]?)\u0e4d([\u0e48-\u0e4b]?)\u0e32")
