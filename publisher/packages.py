@@ -26,8 +26,8 @@ PACKAGES_DIR = PROJECT_ROOT / "datapackages"
 GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
 RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
-PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "organization",
-                "license", "gdc", "resources"}
+PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
+                "organization", "license", "gdc", "resources"}
 RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}
 
 
@@ -130,6 +130,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         "description": recipe["description"].strip(),
         "description_en": recipe["description_en"].strip(),
         "keywords": recipe["keywords"],
+        **({"groups": recipe["groups"]} if recipe.get("groups") else {}),
         "licenses": licenses,
         "organization": {"name": organization["id"], "title": organization["title_th"],
                          "title_en": organization["title_en"]},

@@ -4,6 +4,9 @@
   such as รัฐบาลดิจิทัล fails; GD-Catalog portals allow Thai (U+0E01–U+0E59), word
   characters, space, ``-`` and ``.``. Core ``tag_string_convert`` calls the core rule
   directly, so both validators are replaced.
+- Tags are required, given either as ``tag_string`` or as the ``tags`` a dataset already has:
+  adding a resource re-validates the whole dataset from ``package_show``, which has no
+  ``tag_string``, so a plain "required" rule would refuse every resource upload.
 - Dataset URL names are at most 70 characters (core allows 100).
 - Dataset titles are unique among active datasets.
 - The dataset page lists only the fields that apply to the dataset's data type and hold a value.
@@ -18,7 +21,7 @@ from typing import Any
 import ckan.plugins as plugins
 from ckan.plugins import toolkit
 from ckan.common import _
-from ckan.lib.navl.dictization_functions import Invalid, missing
+from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 from ckan.logic.validators import tag_length_validator
 from ckan.model.core import State
 
@@ -42,6 +45,16 @@ def gdc_tag_string_convert(key, data, errors, context) -> None:
     for tag in tags:
         tag_length_validator(tag, context)
         gdc_tag_name_validator(tag, context)
+
+
+def gdc_tags_required(key, data, errors, context) -> None:
+    value = data.get(key)
+    if value not in (None, "", [], missing):
+        return
+    if any(k[0] == "tags" and len(k) == 3 and data[k] for k in data):
+        raise StopOnError
+    errors[key].append(_("Missing value"))
+    raise StopOnError
 
 
 def gdc_name_length(value: Any, context: dict) -> Any:
@@ -77,6 +90,7 @@ class GdcMirrorPlugin(plugins.SingletonPlugin):
         return {
             "tag_name_validator": gdc_tag_name_validator,
             "tag_string_convert": gdc_tag_string_convert,
+            "gdc_tags_required": gdc_tags_required,
             "gdc_name_length": gdc_name_length,
             "gdc_unique_title": gdc_unique_title,
         }
