@@ -16,13 +16,33 @@ import ckanapi
 USER_AGENT = "thai-opendata-publisher/0.1 (+ckanapi)"
 
 
+class Client(ckanapi.RemoteCKAN):
+    """ckanapi's client, remembering the HTTP status of its last call: ckanapi turns a 502 from
+    a proxy and a 500 from CKAN into the same exception, and only the status says whether a
+    retry can help. One client per thread."""
+
+    last_status: int | None = None
+
+    def _request_fn(self, url, data, headers, files, requests_kwargs):
+        self.last_status = None
+        status, text = super()._request_fn(url, data, headers, files, requests_kwargs)
+        self.last_status = status
+        return status, text
+
+    def _request_fn_get(self, url, data_dict, headers, requests_kwargs):
+        self.last_status = None
+        status, text = super()._request_fn_get(url, data_dict, headers, requests_kwargs)
+        self.last_status = status
+        return status, text
+
+
 @dataclass(frozen=True)
 class Portal:
     url: str
     token: str | None = field(default=None, repr=False)
 
-    def client(self) -> ckanapi.RemoteCKAN:
-        return ckanapi.RemoteCKAN(self.url, apikey=self.token, user_agent=USER_AGENT)
+    def client(self) -> Client:
+        return Client(self.url, apikey=self.token, user_agent=USER_AGENT)
 
     def redact(self, text: str) -> str:
         return redact(text, self.token)

@@ -1,0 +1,301 @@
+"""Carry out a plan through ckanapi, so that a run interrupted at any point is finished by the
+next one: nothing is published half-done, nothing is created twice.
+
+- A new dataset is created private, filled, and made public last.
+- A file's ``hash`` is set in the same call that uploads it, and a DataStore table is marked
+  loaded (``datastore_hash``) only after the load, so an interrupted step is redone.
+- A create that timed out or failed on the server is retried only after a read shows it did
+  not happen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ckanapi
+import requests
+
+from publisher.catalog.client import Portal
+from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
+                                   datapackage_fields, datastore_fields, datastore_records, merged_extras,
+                                   portal_datapackage)
+from publisher.catalog.plan import DatasetStep, OwnerStep, ResourceStep, with_fingerprint
+
+TRANSIENT = {408, 429, 500, 502, 503, 504}
+READS = ("_show", "_search", "_list")
+CHUNK = 10_000  # DataStore records per call
+
+
+class SyncError(RuntimeError):
+    """An API call failed for good. The message names the action and never holds the token."""
+
+
+class PortalUnreachable(SyncError):
+    pass
+
+
+def is_write(action: str) -> bool:
+    return not action.endswith(READS)
+
+
+@dataclass
+class Api:
+    """ckanapi with retries on 408/429/5xx and network errors, exponential backoff with jitter,
+    a client per thread, and a count of every request made."""
+
+    portal: Portal
+    attempts: int = 4
+    backoff: float = 0.5
+    timeout: tuple[float, float] = (5, 120)
+    sleep: Callable[[float], None] = time.sleep
+    calls: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def _client(self):
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self.portal.client()
+        return client
+
+    @property
+    def writes(self) -> int:
+        return sum(n for action, n in self.calls.items() if is_write(action))
+
+    def call(self, action: str, files: dict | None = None, exists: Callable[[], dict | None] | None = None,
+             **data):
+        """``exists``: for creates, a read that finds the object if an earlier attempt made it."""
+        for attempt in range(self.attempts):
+            if attempt and exists is not None:
+                found = exists()
+                if found is not None:
+                    return found
+            client = self._client()
+            with self._lock:
+                self.calls[action] += 1
+            try:
+                return client.call_action(action, data, files=files, requests_kwargs={"timeout": self.timeout})
+            except (ckanapi.ValidationError, ckanapi.NotFound, ckanapi.NotAuthorized,
+                    ckanapi.SearchQueryError) as exc:
+                raise exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                failure: Exception = PortalUnreachable(
+                    f"{action}: cannot reach the portal at {self.portal.url} ({type(exc).__name__}); "
+                    f"is it running? (publisher ckan status)")
+            except ckanapi.CKANAPIError as exc:
+                status = getattr(client, "last_status", None)
+                failure = SyncError(f"{action}: HTTP {status}: {self.portal.redact(str(exc))[:500]}")
+                if status not in TRANSIENT:
+                    raise failure from None
+            for handle in (files or {}).values():
+                handle[1].seek(0)
+            if attempt + 1 < self.attempts:
+                self.sleep(self.backoff * 2 ** attempt * (1 + random.random() / 2))
+        raise failure
+
+
+def describe(exc: Exception, portal: Portal) -> str:
+    if isinstance(exc, ckanapi.ValidationError):
+        errors = {k: v for k, v in exc.error_dict.items() if k != "__type"}
+        return portal.redact(f"the portal refused it: {errors}")
+    if isinstance(exc, ckanapi.NotAuthorized):
+        return "the portal refused the API token (not authorized); set PUBLISHER_CKAN_TOKEN or PUBLISHER_CKAN_TOKEN_FILE"
+    return portal.redact(str(exc))
+
+
+# --- organizations and groups ------------------------------------------------------------
+
+def apply_owner(api: Api, step: OwnerStep, fields: dict) -> None:
+    kind = step.kind
+    if step.action == "create":
+        api.call(f"{kind}_create", exists=lambda: _show_or_none(api, f"{kind}_show", fields["name"]), **fields)
+    elif step.action == "update":
+        api.call(f"{kind}_patch", id=fields["name"], **{k: fields[k] for k in step.changes})
+
+
+def _show_or_none(api: Api, action: str, name: str) -> dict | None:
+    try:
+        return api.call(action, id=name)
+    except ckanapi.NotFound:
+        return None
+
+
+# --- datasets -------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    name: str
+    action: str
+    ok: bool = True
+    error: str = ""
+    uploads: list[str] = field(default_factory=list)
+    datastore: list[str] = field(default_factory=list)
+    deleted_resources: int = 0
+
+
+def _ours(api: Api, name: str) -> dict | None:
+    """The dataset if it exists (an earlier attempt may have created it)."""
+    return _show_or_none(api, "package_show", name)
+
+
+def _resource_by_key(api: Api, package_id: str, key: str) -> dict | None:
+    dataset = api.call("package_show", id=package_id)
+    return next((r for r in dataset["resources"] if r.get(RESOURCE_KEY) == key), None)
+
+
+def _upload(path_or_bytes, filename: str):
+    handle = open(path_or_bytes, "rb") if not isinstance(path_or_bytes, bytes) else io.BytesIO(path_or_bytes)
+    return {"upload": (filename, handle)}
+
+
+def _close(files: dict) -> None:
+    for _, handle in files.values():
+        handle.close()
+
+
+def load_datastore(api: Api, resource: LocalResource, resource_id: str, replace: bool) -> None:
+    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary."""
+    if replace:
+        try:
+            api.call("datastore_delete", resource_id=resource_id, force=True)
+        except ckanapi.NotFound:
+            pass
+    schema = resource.schema
+    with open(resource.path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        chunk = datastore_records(schema, _take(reader, CHUNK))
+        extra = {"primary_key": schema["primaryKey"]} if schema.get("primaryKey") else {}
+        api.call("datastore_create", resource_id=resource_id, force=True, fields=datastore_fields(schema),
+                 records=chunk, **extra)
+        while chunk:
+            chunk = datastore_records(schema, _take(reader, CHUNK))
+            if chunk:
+                api.call("datastore_upsert", resource_id=resource_id, force=True, method="insert", records=chunk)
+
+
+def _take(reader, n: int) -> list[list[str]]:
+    rows = []
+    for row in reader:
+        rows.append(row)
+        if len(rows) == n:
+            break
+    return rows
+
+
+def apply_resource(api: Api, step: ResourceStep, local: LocalResource, package_id: str, remote: dict | None,
+                   outcome: Outcome) -> dict | None:
+    """Returns the resource as it now is on the portal (None once deleted)."""
+    if step.action == "delete":
+        api.call("resource_delete", id=step.id)
+        outcome.deleted_resources += 1
+        return None
+    filename = local.path.name
+    if step.action == "create":
+        files = _upload(local.path, filename)
+        try:
+            remote = api.call("resource_create", files=files, package_id=package_id, **local.fields,
+                              exists=lambda: _resource_by_key(api, package_id, local.key))
+        finally:
+            _close(files)
+        outcome.uploads.append(local.key)
+        if local.tabular:
+            load_datastore(api, local, remote["id"], replace=bool(remote.get("datastore_active")))
+            outcome.datastore.append(local.key)
+            remote = api.call("resource_patch", id=remote["id"], **{DATASTORE_HASH: local.sha256})
+        return remote
+    if step.datastore:
+        load_datastore(api, local, step.id, replace=bool(remote and remote.get("datastore_active")))
+        outcome.datastore.append(local.key)
+    patch = {k: local.fields[k] for k in step.changes}
+    if step.datastore:
+        patch[DATASTORE_HASH] = local.sha256
+    if step.action == "reupload":
+        files = _upload(local.path, filename)
+        try:
+            remote = api.call("resource_patch", files=files, id=step.id, **local.fields, **patch)
+        finally:
+            _close(files)
+        outcome.uploads.append(local.key)
+    elif patch:
+        remote = api.call("resource_patch", id=step.id, **patch)
+    return remote
+
+
+def apply_datapackage(api: Api, dataset: LocalDataset, package_id: str, remote: dict | None,
+                      urls: dict[str, str], outcome: Outcome) -> dict:
+    content = portal_datapackage(dataset, urls)
+    fields = datapackage_fields(content)
+    if remote is not None and all(remote.get(k) == v or str(remote.get(k)) == str(v) for k, v in fields.items()):
+        return remote
+    files = _upload(content, DATAPACKAGE)
+    try:
+        if remote is None:
+            remote = api.call("resource_create", files=files, package_id=package_id, **fields,
+                              exists=lambda: _resource_by_key(api, package_id, DATAPACKAGE))
+        else:
+            remote = api.call("resource_patch", files=files, id=remote["id"], **fields)
+    finally:
+        _close(files)
+    outcome.uploads.append(DATAPACKAGE)
+    return remote
+
+
+def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remote: dict | None) -> Outcome:
+    outcome = Outcome(step.name, step.action)
+    if step.action == "delete":
+        api.call("package_delete", id=step.id)
+        return outcome
+    fields = with_fingerprint(local.fields)
+    if step.action == "create":
+        remote = api.call("package_create", exists=lambda: _ours(api, local.name), **{**fields, "private": True})
+    elif step.action == "undelete":
+        remote = api.call("package_patch", id=step.id, state="active", private=True)
+    package_id = remote["id"]
+
+    current = {r.get(RESOURCE_KEY): r for r in remote.get("resources", []) if r.get(RESOURCE_KEY)}
+    by_key = {r.key: r for r in local.resources}
+    for resource_step in step.resources:
+        if resource_step.key == DATAPACKAGE or resource_step.action == "unchanged":
+            continue
+        found = next((r for r in remote.get("resources", []) if r["id"] == resource_step.id), None)
+        result = apply_resource(api, resource_step, by_key.get(resource_step.key), package_id, found, outcome)
+        if result is not None:
+            current[resource_step.key] = result
+        elif current.get(resource_step.key, {}).get("id") == resource_step.id:
+            del current[resource_step.key]
+    urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
+    if DATAPACKAGE in by_key:
+        current[DATAPACKAGE] = apply_datapackage(api, local, package_id, current.get(DATAPACKAGE), urls, outcome)
+
+    if step.action != "create" and _order_may_differ(step):
+        wanted_order = [current[r.key]["id"] for r in local.resources if r.key in current]
+        order = [r["id"] for r in api.call("package_show", id=package_id).get("resources", [])]
+        if [i for i in order if i in set(wanted_order)] != wanted_order:
+            api.call("package_resource_reorder", id=package_id, order=wanted_order)
+
+    patch = {k: fields[k] for k in step.changes}
+    if step.action == "create" and not fields["private"]:
+        patch["private"] = False          # published only now that every file is in place
+    if step.action == "undelete":
+        patch["private"] = fields["private"]
+    if "extras" in patch:
+        patch["extras"] = merged_extras(remote, fields["extras"])
+    if patch:
+        api.call("package_patch", id=package_id, **patch)
+    return outcome
+
+
+def _order_may_differ(step: DatasetStep) -> bool:
+    """Creating or deleting resources can leave them out of order; a plan that said the order
+    was wrong needs a fresh read too."""
+    return step.reorder or any(r.action in ("create", "delete") for r in step.resources)

@@ -1,0 +1,294 @@
+"""A data package as the portal should hold it: thai_gdc dataset fields at the top level,
+resources keyed by their Frictionless name, organizations and groups.
+
+Pure: nothing here talks to a server. ``wanted`` says what we send, ``observed`` projects a
+``package_show`` dict onto the same keys, so that "unchanged" means the two are equal and a
+second sync writes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher import PROJECT_ROOT
+
+MARKER_KEY = "managed_by"
+MARKER = "thai-opendata-publisher"
+RESOURCE_KEY = "frictionless_name"     # a resource's identity on the portal (a resource extra)
+DATASTORE_HASH = "datastore_hash"      # sha256 of the CSV last loaded into the DataStore
+FINGERPRINT_KEY = "publisher_fingerprint"  # of the dataset fields last written (see plan.fingerprint)
+DATAPACKAGE = "datapackage.json"       # the package descriptor, published as a resource of its own
+SHA256_URI = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+PUBLIC = "ข้อมูลสาธารณะ"
+
+GROUPS_FILE = PROJECT_ROOT / "schemas" / "ckan" / "groups.json"
+DATASET_SCHEMA_FILE = PROJECT_ROOT / "schemas" / "ckan" / "gdc_dataset.json"
+REGISTRY_FILE = PROJECT_ROOT / "reports" / "registry.json"
+
+
+class MappingError(ValueError):
+    """A package that cannot become a portal dataset; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class LocalResource:
+    key: str                 # the Frictionless resource name
+    path: Path | None        # the file to upload; None for the descriptor, rendered at publish time
+    sha256: str | None
+    fields: dict             # the CKAN resource fields we own
+    schema: dict | None = None
+
+    @property
+    def tabular(self) -> bool:
+        return self.schema is not None
+
+
+@dataclass(frozen=True)
+class LocalDataset:
+    name: str
+    directory: Path
+    fields: dict                          # the CKAN dataset fields we own, resources excluded
+    resources: list[LocalResource]
+    descriptor: dict = field(repr=False)
+
+
+# --- organizations and groups ----------------------------------------------------------
+
+def organizations(registry_file: Path = REGISTRY_FILE) -> dict[str, dict]:
+    """The issuing agencies of the report registry, as CKAN organization fields."""
+    registry = json.loads(registry_file.read_text(encoding="utf-8"))
+    return {a["id"]: {"name": a["id"], "title": a["title_th"],
+                      "description": f"{a['title_th']}\n\n{a['title_en']}"}
+            for a in registry["agencies"]}
+
+
+def groups(groups_file: Path = GROUPS_FILE) -> dict[str, dict]:
+    spec = json.loads(groups_file.read_text(encoding="utf-8"))
+    return {g["name"]: {"name": g["name"], "type": g["group_type"], "title": g["title"],
+                        "description": f"{g['description']}\n\n{g['title_en']}: {g['description_en']}"}
+            for g in spec["groups"]}
+
+
+# --- datasets ----------------------------------------------------------------------------
+
+def _bilingual(thai: str, english_title: str, english: str) -> str:
+    parts = [thai.strip(), f"**{english_title.strip()}**" if english_title else "", english.strip()]
+    return "\n\n".join(p for p in parts if p)
+
+
+def _extras(descriptor: dict) -> list[dict]:
+    extras = {MARKER_KEY: MARKER, "title_en": descriptor.get("title_en", ""),
+              "frictionless_profile": "data-package"}
+    return [{"key": k, "value": v} for k, v in sorted(extras.items()) if v]
+
+
+@functools.cache
+def multiple_choice_order() -> dict[str, list[str]]:
+    """The portal stores a multiple-select field in the order of its choices, whatever order it
+    was sent in; sending that order makes the round trip exact."""
+    schema = json.loads(DATASET_SCHEMA_FILE.read_text(encoding="utf-8"))
+    return {f["field_name"]: [c["value"] for c in f["choices"]] for f in schema["dataset_fields"]
+            if f.get("preset") == "multiple_select" and f.get("choices")}
+
+
+def _in_choice_order(key: str, values: list) -> list:
+    order = multiple_choice_order().get(key)
+    if not order:
+        return values
+    return sorted(values, key=lambda v: order.index(v) if v in order else len(order))
+
+
+def dataset_fields(descriptor: dict, known_groups: dict[str, dict]) -> dict:
+    gdc = dict(descriptor.get("gdc") or {})
+    for group in descriptor.get("groups", []):
+        if group not in known_groups:
+            raise MappingError(f"groups: {group!r} is not a group of {GROUPS_FILE.name} "
+                               f"(known: {', '.join(sorted(known_groups))})")
+    fields = {
+        "name": descriptor["name"],
+        "title": descriptor["title"],
+        "notes": _bilingual(descriptor.get("description", ""), descriptor.get("title_en", ""),
+                            descriptor.get("description_en", "")),
+        "owner_org": descriptor["organization"]["name"],
+        "tag_string": ",".join(descriptor.get("keywords", [])),
+        "private": gdc.get("data_category") != PUBLIC,
+        "groups": [{"name": g} for g in descriptor.get("groups", [])],
+        "extras": _extras(descriptor),
+    }
+    for key, value in gdc.items():
+        if key in fields:
+            raise MappingError(f"gdc.{key}: set by the package itself, not under gdc")
+        fields[key] = _in_choice_order(key, value) if isinstance(value, list) else value
+    return fields
+
+
+def resource_fields(resource: dict) -> dict:
+    description = _bilingual(resource.get("description", ""), resource.get("title_en", ""),
+                             resource.get("description_en", ""))
+    digest = resource["hash"].removeprefix("sha256:")
+    return {
+        RESOURCE_KEY: resource["name"],
+        "name": resource.get("title") or resource["name"],
+        "description": description,
+        "format": "CSV",
+        "mimetype": "text/csv",
+        "hash": digest,
+        "hash_algorithm": SHA256_URI,
+        "size": resource["bytes"],
+    }
+
+
+def datapackage_fields(content: bytes) -> dict:
+    return {
+        RESOURCE_KEY: DATAPACKAGE,
+        "name": "datapackage.json (Frictionless Data Package)",
+        "description": _bilingual(
+            "คำอธิบายชุดข้อมูลทั้งชุดตามมาตรฐาน Frictionless Data Package: ทรัพยากร โครงสร้างตาราง (Table Schema) "
+            "และแหล่งที่มา ใช้โหลดทุกตารางในคำสั่งเดียว เช่น frictionless.Package(url)",
+            "The whole package as a Frictionless Data Package",
+            "Resources, Table Schemas and sources; load every table at once, e.g. frictionless.Package(url)."),
+        "format": "JSON",
+        "mimetype": "application/json",
+        "hash": hashlib.sha256(content).hexdigest(),
+        "hash_algorithm": SHA256_URI,
+        "size": len(content),
+    }
+
+
+def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None) -> LocalDataset:
+    descriptor_path = directory / "datapackage.json"
+    try:
+        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MappingError(f"{descriptor_path}: cannot read: {exc}") from None
+    try:
+        fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups)
+        resources = []
+        for resource in descriptor.get("resources", []):
+            path = directory / resource["path"]
+            resources.append(LocalResource(key=resource["name"], path=path,
+                                           sha256=resource["hash"].removeprefix("sha256:"),
+                                           fields=resource_fields(resource), schema=resource.get("schema")))
+    except KeyError as exc:
+        raise MappingError(f"{descriptor_path}: missing key {exc}") from None
+    except MappingError as exc:
+        raise MappingError(f"{descriptor_path}: {exc}") from None
+    resources.append(LocalResource(key=DATAPACKAGE, path=None, sha256=None, fields={}))
+    return LocalDataset(name=descriptor["name"], directory=directory, fields=fields,
+                        resources=resources, descriptor=descriptor)
+
+
+def portal_datapackage(dataset: LocalDataset, urls: dict[str, str]) -> bytes:
+    """The descriptor as published: each path is the resource's download URL on the portal,
+    so ``frictionless.Package(url)`` loads every table from the portal itself.
+
+    Each file's hash and size stay on its own portal resource (``hash``, ``size``), not here:
+    a changed CSV then re-uploads that CSV alone, and the descriptor only when its schema changes."""
+    descriptor = json.loads(json.dumps(dataset.descriptor))
+    for resource in descriptor.get("resources", []):
+        resource["path"] = urls[resource["name"]]
+        for key in ("scheme", "hash", "bytes"):
+            resource.pop(key, None)
+    for source in descriptor.get("sources", []):
+        source.pop("path", None)
+    return (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# --- comparing with what the portal holds --------------------------------------------------
+
+def _tags(value) -> list[str]:
+    if isinstance(value, str):
+        return sorted(t.strip() for t in value.split(",") if t.strip())
+    return sorted(t["name"] for t in value or [])
+
+
+def comparable(fields: dict) -> dict:
+    """Normalise the fields we send so they compare equal to what package_show returns."""
+    out = {}
+    for key, value in fields.items():
+        if key == "tag_string":
+            out[key] = _tags(value)
+        elif key == "groups":
+            out[key] = sorted(g["name"] for g in value)
+        elif key == "extras":
+            out[key] = {e["key"]: e["value"] for e in value}
+        else:
+            out[key] = value
+    return out
+
+
+def observed(remote: dict, keys) -> dict:
+    """package_show output projected onto the keys we manage, in ``comparable`` form."""
+    out = {}
+    extras = {e["key"]: e["value"] for e in remote.get("extras", [])}
+    for key in keys:
+        if key == "tag_string":
+            out[key] = _tags(remote.get("tags"))
+        elif key == "groups":
+            out[key] = sorted(g["name"] for g in remote.get("groups", []))
+        elif key == "owner_org":
+            out[key] = (remote.get("organization") or {}).get("name", remote.get("owner_org"))
+        elif key == "extras":
+            out[key] = {k: extras[k] for k in sorted(extras) if k in _OUR_EXTRAS}
+        else:
+            out[key] = remote.get(key)
+    return out
+
+
+_OUR_EXTRAS = {MARKER_KEY, FINGERPRINT_KEY, "title_en", "frictionless_profile"}
+
+
+def merged_extras(remote: dict, wanted: list[dict]) -> list[dict]:
+    """Our extras over the portal's: extras someone else added are kept."""
+    mine = {e["key"]: e["value"] for e in wanted}
+    theirs = {e["key"]: e["value"] for e in remote.get("extras", []) if e["key"] not in _OUR_EXTRAS}
+    return [{"key": k, "value": v} for k, v in sorted({**theirs, **mine}.items())]
+
+
+def field_changes(wanted: dict, remote: dict) -> dict[str, tuple]:
+    """{field: (portal value, local value)} for every managed field that differs."""
+    mine, theirs = comparable(wanted), observed(remote, wanted.keys())
+    return {k: (theirs[k], mine[k]) for k in mine if _norm(theirs[k]) != _norm(mine[k])}
+
+
+def resource_changes(wanted: dict, remote: dict) -> dict[str, tuple]:
+    return {k: (remote.get(k), v) for k, v in wanted.items() if _norm(remote.get(k)) != _norm(v)}
+
+
+def _norm(value):
+    """CKAN returns numbers it was sent as numbers or strings, and None for empty."""
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+# --- the DataStore -----------------------------------------------------------------------
+
+DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "boolean": "bool", "date": "date",
+                   "datetime": "timestamp", "year": "int4", "time": "time"}
+
+
+def datastore_fields(schema: dict) -> list[dict]:
+    """The data dictionary: column types from the Table Schema, labels and notes in Thai and English."""
+    out = []
+    for f in schema["fields"]:
+        info = {"label": f.get("title") or f["name"],
+                "notes": _bilingual(f.get("description", ""), f.get("title_en", ""), f.get("description_en", "")),
+                "label_en": f.get("title_en", ""), "notes_en": f.get("description_en", "")}
+        out.append({"id": f["name"], "type": DATASTORE_TYPES.get(f.get("type"), "text"),
+                    "info": {k: v for k, v in info.items() if v}})
+    return out
+
+
+def datastore_records(schema: dict, rows) -> list[dict]:
+    """CSV rows (lists of strings) as DataStore records: empty cells become nulls."""
+    names = [f["name"] for f in schema["fields"]]
+    return [{n: (v if v != "" else None) for n, v in zip(names, row)} for row in rows]

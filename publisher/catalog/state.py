@@ -1,0 +1,73 @@
+"""What the portal holds of ours, read in as few calls as possible.
+
+One ``package_search`` page per 1,000 datasets returns every managed dataset (private, draft
+and deleted ones too) with its resources, organization and groups, so a no-op sync costs
+about N/1000 calls and downloads nothing. Organizations and groups come along with their
+datasets; only those no dataset of ours belongs to yet are looked up one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from publisher.catalog.map import MARKER, MARKER_KEY
+
+PAGE = 1000  # ckan.search.rows_max
+
+
+@dataclass
+class PortalState:
+    datasets: dict[str, dict] = field(default_factory=dict)        # name -> package dict
+    organizations: dict[str, dict] = field(default_factory=dict)   # name -> organization dict
+    groups: dict[str, dict] = field(default_factory=dict)          # name -> group dict
+    duplicates: list[str] = field(default_factory=list)            # names seen twice while paging
+
+    def to_json(self) -> dict:
+        return {"datasets": self.datasets, "organizations": self.organizations, "groups": self.groups}
+
+
+def read_datasets(call, page: int = PAGE) -> PortalState:
+    state = PortalState()
+    start = 0
+    while True:
+        result = call("package_search", fq=f'{_extra_field(MARKER_KEY)}:"{MARKER}"', rows=page, start=start,
+                      sort="name asc", include_private=True, include_drafts=True, include_deleted=True)
+        for dataset in result["results"]:
+            if dataset["name"] in state.datasets:
+                state.duplicates.append(dataset["name"])
+            state.datasets[dataset["name"]] = dataset
+            organization = dataset.get("organization")
+            if organization:
+                state.organizations.setdefault(organization["name"], organization)
+            for group in dataset.get("groups", []):
+                state.groups.setdefault(group["name"], group)
+        start += len(result["results"])
+        if not result["results"] or start >= result["count"]:
+            return state
+
+
+def _extra_field(key: str) -> str:
+    return f"extras_{key}"
+
+
+def complete(state: PortalState, call, organizations: set[str], groups: set[str]) -> PortalState:
+    """Look up the organizations and groups we need that no managed dataset showed us."""
+    for name in sorted(organizations - set(state.organizations)):
+        found = _show(call, "organization_show", name)
+        if found:
+            state.organizations[name] = found
+    for name in sorted(groups - set(state.groups)):
+        found = _show(call, "group_show", name)
+        if found:
+            state.groups[name] = found
+    return state
+
+
+def _show(call, action: str, name: str) -> dict | None:
+    from ckanapi import NotFound
+
+    try:
+        return call(action, id=name, include_datasets=False, include_users=False,
+                    include_extras=False, include_followers=False)
+    except NotFound:
+        return None

@@ -1,0 +1,238 @@
+"""plan and sync: validate the local packages, read the portal, diff, apply, re-read.
+
+Invalid packages are skipped and reported, never published (and never pruned). One failing
+dataset does not stop the others. The run report says what was done, with how many requests.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import ckanapi
+
+from publisher.catalog import map as mapping
+from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
+from publisher.catalog.client import Portal
+from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, Plan, dataset_step, make_plan
+from publisher.catalog.state import PortalState, complete, read_datasets
+from publisher.packages import PACKAGES_DIR
+
+Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
+
+EXIT_OK, EXIT_INVALID, EXIT_API = 0, 1, 2
+
+
+class StalePlan(RuntimeError):
+    """A saved plan no longer matches what a fresh plan says."""
+
+
+@dataclass
+class SyncReport:
+    portal: str
+    dry_run: bool = False
+    plan: Plan | None = None
+    skipped: dict[str, str] = field(default_factory=dict)       # package -> why (invalid)
+    outcomes: list[Outcome] = field(default_factory=list)
+    calls: dict[str, int] = field(default_factory=dict)
+    writes: int = 0
+    drift: dict[str, list[str]] = field(default_factory=dict)   # edited on the portal, put back
+    unconverged: dict[str, list[str]] = field(default_factory=dict)  # still different after applying
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    @property
+    def exit_code(self) -> int:
+        if self.error or self.failed or self.unconverged:
+            return EXIT_API
+        if self.skipped or (self.plan and self.plan.refused):
+            return EXIT_INVALID
+        return EXIT_OK
+
+    def summary(self) -> dict[str, int]:
+        counts = self.plan.counts() if self.plan else {}
+        done = [o for o in self.outcomes if o.ok]
+        return {
+            "created": sum(o.action == "create" for o in done),
+            "updated": sum(o.action in ("update", "undelete") for o in done),
+            "deleted": sum(o.action == "delete" for o in done),
+            "unchanged": counts.get("unchanged", 0),
+            "skipped": len(self.skipped),
+            "failed": len(self.failed),
+            "uploads": sum(len(o.uploads) for o in self.outcomes),
+            "datastore_loads": sum(len(o.datastore) for o in self.outcomes),
+            "requests": sum(self.calls.values()),
+            "writes": self.writes,
+        }
+
+    def to_json(self) -> dict:
+        return {
+            "portal": self.portal, "dry_run": self.dry_run, "exit_code": self.exit_code,
+            "summary": self.summary(), "error": self.error or None,
+            "skipped": self.skipped, "refused": self.plan.refused if self.plan else None,
+            "drift": self.drift, "unconverged": self.unconverged,
+            "outcomes": [asdict(o) for o in self.outcomes], "calls": self.calls,
+            "plan": self.plan.to_json() if self.plan else None, "seconds": round(self.seconds, 3),
+        }
+
+
+def package_dirs(packages_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in packages_dir.glob("*/datapackage.json"))
+
+
+def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None
+               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+    """The packages to publish, and those to skip with the reason."""
+    from publisher import validate as validation
+
+    dirs = package_dirs(packages_dir)
+    skipped: dict[str, str] = {}
+    if validate and dirs:
+        result = validation.validate(dirs, progress=lambda name: progress and progress("validate", name, 0, 0))
+        for finding in result.errors():
+            skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}"
+                               + (f" row {finding.row}" if finding.row else "")
+                               + (f" field {finding.field}" if finding.field else "")
+                               + f" (and {sum(f.package == finding.package for f in result.errors()) - 1} more;"
+                                 f" run publisher validate)")
+    local = []
+    known_groups = mapping.groups()
+    for directory in dirs:
+        if directory.name in skipped:
+            continue
+        try:
+            local.append(mapping.load_dataset(directory, known_groups))
+        except mapping.MappingError as exc:
+            skipped[directory.name] = str(exc)
+    return local, skipped
+
+
+def read_state(api: Api, local: list[mapping.LocalDataset]) -> tuple[PortalState, dict, dict]:
+    state = read_datasets(api.call)
+    organizations = mapping.organizations()
+    wanted_orgs = {d.fields["owner_org"] for d in local}
+    unknown = wanted_orgs - set(organizations)
+    if unknown:
+        raise SyncError(f"organization(s) {sorted(unknown)} are not agencies of reports/registry.json")
+    wanted_groups = {g["name"] for d in local for g in d.fields["groups"]}
+    complete(state, api.call, wanted_orgs, wanted_groups)
+    all_groups = mapping.groups()
+    return state, {o: organizations[o] for o in wanted_orgs}, {g: all_groups[g] for g in wanted_groups}
+
+
+def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
+         prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
+         progress: Progress | None = None) -> tuple[Plan, SyncReport, Api, dict]:
+    api = api or Api(portal)
+    report = SyncReport(portal=portal.url)
+    local, report.skipped = load_local(packages_dir, validate, progress)
+    state, organizations, groups = read_state(api, local)
+    the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
+                         skipped=report.skipped)
+    report.plan = the_plan
+    report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
+    context = {"local": {d.name: d for d in local}, "state": state, "organizations": organizations,
+               "groups": groups}
+    return the_plan, report, api, context
+
+
+def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
+         prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
+         validate: bool = True, progress: Progress | None = None) -> SyncReport:
+    started = time.monotonic()
+    api = Api(portal)
+    report = SyncReport(portal=portal.url, dry_run=dry_run)
+    try:
+        the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
+                                              validate=validate, api=api, progress=progress)
+        report.dry_run = dry_run
+        if plan_file is not None:
+            saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")).get("plan")
+                                   or json.loads(Path(plan_file).read_text(encoding="utf-8")))
+            if saved.digest() != the_plan.digest():
+                raise StalePlan(f"{plan_file}: the portal or the packages changed since this plan was made; "
+                                f"run publisher plan again")
+        if not dry_run:
+            _apply(the_plan, context, api, report, jobs, progress)
+            _verify(the_plan, context, api, report)
+    except (SyncError, PortalUnreachable) as exc:
+        report.error = str(exc)
+    except ckanapi.CKANAPIError as exc:
+        report.error = describe(exc, portal)
+    finally:
+        report.calls = dict(sorted(api.calls.items()))
+        report.writes = api.writes
+        report.seconds = time.monotonic() - started
+    return report
+
+
+def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: int,
+           progress: Progress | None) -> None:
+    owners = {("organization", n): f for n, f in context["organizations"].items()}
+    owners |= {("group", n): f for n, f in context["groups"].items()}
+    for step in the_plan.owners:
+        try:
+            apply_owner(api, step, owners[(step.kind, step.name)])
+        except ckanapi.CKANAPIError as exc:
+            raise SyncError(f"{step.kind} {step.name}: {describe(exc, api.portal)}") from None
+
+    steps = [s for s in the_plan.datasets if s.writes]
+    state: PortalState = context["state"]
+    done = 0
+    if progress:
+        progress("start", "", 0, len(steps))
+
+    def run(step):
+        try:
+            return apply_dataset(api, step, context["local"].get(step.name), state.datasets.get(step.name))
+        except PortalUnreachable:
+            raise
+        except (ckanapi.CKANAPIError, SyncError, OSError) as exc:
+            return Outcome(step.name, step.action, ok=False, error=describe(exc, api.portal))
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(run, step): step for step in steps}
+        try:
+            for future in as_completed(futures):
+                outcome = future.result()
+                report.outcomes.append(outcome)
+                done += 1
+                if progress:
+                    progress("dataset", outcome.name, done, len(steps))
+        except PortalUnreachable:
+            for future in futures:
+                future.cancel()
+            raise
+    report.outcomes.sort(key=lambda o: o.name)
+
+
+def _verify(the_plan: Plan, context: dict, api: Api, report: SyncReport) -> None:
+    """Re-read what was written: anything still different is reported, never assumed."""
+    touched = [o.name for o in report.outcomes if o.ok and o.action != "delete"]
+    if not touched:
+        return
+    found: dict[str, dict] = {}
+    for start in range(0, len(touched), 500):
+        names = touched[start:start + 500]
+        query = " OR ".join(f'name:"{n}"' for n in names)
+        result = api.call("package_search", fq=query, rows=len(names), include_private=True,
+                          include_drafts=True)
+        found |= {d["name"]: d for d in result["results"]}
+    for name in touched:
+        remote = found.get(name)
+        if remote is None:
+            report.unconverged[name] = ["dataset not found after writing it"]
+            continue
+        again = dataset_step(context["local"][name], remote)
+        left = sorted(again.changes) + [f"resource {r.key}: {r.action}" for r in again.resources
+                                        if r.action != "unchanged"]
+        if left:
+            report.unconverged[name] = left
