@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -398,25 +399,95 @@ def start_redis(stack: Stack, say: Say) -> None:
     _wait(lambda: _redis_ping(stack.redis_port), 30, comp, "waiting for PING")
 
 
-def _prepare_solr_home(stack: Stack) -> None:
-    """Refresh the configuration from the template each start; keep the index (ckan/data)."""
+# CKAN's text field types split words at spaces only, and Thai is written without spaces
+# between words: a Thai word inside a title would never be found. Lucene's ThaiTokenizer
+# (lucene-analysis-common, already on Solr's classpath) breaks Thai into words with the JVM's
+# Thai dictionary and splits other scripts at spaces and punctuation.
+THAI_TEXT_FIELD_TYPES = ("text", "text_general")
+CKAN_TOKENIZER = 'class="solr.WhitespaceTokenizerFactory"'
+THAI_TOKENIZER = 'class="solr.ThaiTokenizerFactory"'
+
+
+def thai_solr_schema(ckan_schema: str) -> str:
+    """CKAN's schema.xml with its text field types segmenting Thai; everything else unchanged.
+
+    Fails when CKAN's schema no longer has the shape this edit expects, rather than
+    silently serving a schema that cannot find Thai words.
+    """
+    schema = ckan_schema
+    for name in THAI_TEXT_FIELD_TYPES:
+        block = re.search(rf'<fieldType name="{name}" class="solr.TextField"[^>]*>.*?</fieldType>', schema, re.S)
+        if block is None or block.group(0).count(CKAN_TOKENIZER) != 2:
+            raise StackError(f"solr: CKAN's schema.xml has no field type {name!r} with a whitespace tokenizer "
+                             f"in both analyzers; the Thai word-breaking edit needs revisiting")
+        thai = block.group(0).replace(CKAN_TOKENIZER, THAI_TOKENIZER)
+        thai = thai.replace('positionIncrementGap="100">', 'positionIncrementGap="100" autoGeneratePhraseQueries="true">', 1)
+        schema = schema[:block.start()] + thai + schema[block.end():]
+    note = ("<!-- CKAN's schema.xml, edited by publisher/stack.py (thai_solr_schema): the field types "
+            f"{', '.join(THAI_TEXT_FIELD_TYPES)} break Thai text into words (solr.ThaiTokenizerFactory). -->\n")
+    head, sep, body = schema.partition("?>\n")
+    return head + sep + note + body if sep else note + schema
+
+
+def _ckan_solr_schema(stack: Stack) -> Path:
+    found = sorted(stack.venv.glob("lib/python3*/site-packages/ckan/config/solr/schema.xml"))
+    if not found:
+        raise StackError(f"solr: CKAN's schema.xml is not in {stack.venv}; is the CKAN venv installed?")
+    return found[-1]
+
+
+def solr_config(stack: Stack) -> dict[Path, bytes]:
+    """Every file of the ckan core's configuration, keyed by its path under the Solr home."""
     template = stack.root / "stack" / "solr" / "home"
-    for src in template.rglob("*"):
-        if src.is_file():
-            dest = stack.solr_home / src.relative_to(template)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dest)
-    ckan_schema = subprocess.run(
-        [stack.ckan_bin("python"), "-c",
-         "import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), 'config', 'solr', 'schema.xml'))"],
-        capture_output=True, text=True, check=True).stdout.strip()
-    shutil.copyfile(ckan_schema, stack.solr_home / "ckan" / "conf" / "schema.xml")
+    files = {src.relative_to(template): src.read_bytes() for src in template.rglob("*") if src.is_file()}
+    schema = thai_solr_schema(_ckan_solr_schema(stack).read_text(encoding="utf-8"))
+    files[Path("ckan", "conf", "schema.xml")] = schema.encode("utf-8")
+    return files
+
+
+def _schema_digest(config: dict[Path, bytes]) -> str:
+    return hashlib.sha256(config[Path("ckan", "conf", "schema.xml")]).hexdigest()
+
+
+def _index_marker(stack: Stack) -> Path:
+    """Which schema the search index was built with; another one means reindexing."""
+    return stack.state / "markers" / "solr-index-schema.sha256"
+
+
+def solr_refresh_needed(stack: Stack) -> bool:
+    """True when the core's configuration on disk or the index's schema is not the wanted one."""
+    try:
+        config = solr_config(stack)
+    except StackError:
+        return True
+    on_disk = all((stack.solr_home / rel).exists() and (stack.solr_home / rel).read_bytes() == data
+                  for rel, data in config.items())
+    marker = _index_marker(stack)
+    return not on_disk or not marker.exists() or marker.read_text() != _schema_digest(config)
+
+
+def _prepare_solr_home(stack: Stack) -> None:
+    """Write the configuration (template + edited CKAN schema); keep the index (ckan/data)."""
+    config = solr_config(stack)
+    if not (stack.solr_home / "ckan" / "data").exists():  # no index yet: it will be built with this schema
+        _index_marker(stack).parent.mkdir(parents=True, exist_ok=True)
+        _index_marker(stack).write_text(_schema_digest(config))
+    for rel, data in config.items():
+        dest = stack.solr_home / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists() or dest.read_bytes() != data:
+            dest.write_bytes(data)
 
 
 def start_solr(stack: Stack, say: Say) -> None:
     comp = components(stack)[2]
     if comp.pid() is not None:
-        return
+        config = solr_config(stack)
+        if all((stack.solr_home / rel).exists() and (stack.solr_home / rel).read_bytes() == data
+               for rel, data in config.items()):
+            return
+        say("the Solr configuration changed; restarting solr with it")
+        _stop(comp, say)
     _prepare_solr_home(stack)
     launcher = stack.root / "stack" / "solr"
     cmd = ["java", "-Xms256m", "-Xmx768m",
@@ -427,6 +498,19 @@ def start_solr(stack: Stack, say: Say) -> None:
     process = _spawn(cmd, comp)
     _wait(lambda: _solr_ping(stack), 120, comp, "waiting for the ckan core to answer /admin/ping",
           alive=lambda: process.poll() is None)
+
+
+def reindex_if_schema_changed(stack: Stack, say: Say) -> None:
+    """Rebuild CKAN's search index when it was built with another schema (analysis changed)."""
+    digest = _schema_digest(solr_config(stack))
+    marker = _index_marker(stack)
+    if marker.exists() and marker.read_text() == digest:
+        return
+    say("the search schema changed; re-indexing every dataset")
+    _run_logged([stack.ckan_bin("ckan"), "search-index", "rebuild"], stack.logs / "ckan-setup.log",
+                "ckan search-index rebuild", env=stack.ckan_env())
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(digest)
 
 
 def _settings(stack: Stack) -> dict[str, str]:
@@ -501,9 +585,34 @@ def bootstrap_ckan(stack: Stack, say: Say) -> dict:
     return outcome
 
 
+def ckan_inputs_digest(stack: Stack) -> str:
+    """What the CKAN server reads when it starts: its packages, settings, our extension, the schemas."""
+    ext = stack.root / "stack" / "ckanext-gdcmirror" / "ckanext"
+    paths = [stack.root / "stack" / "ckan" / name for name in ("requirements.txt", "ckan.ini.in", "wsgi.py")]
+    paths += [stack.root / "stack" / "ckanext-gdcmirror" / "pyproject.toml"]
+    paths += sorted(p for p in ext.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    paths += sorted((stack.root / "schemas" / "ckan").glob("*.json"))
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path.relative_to(stack.root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _ckan_started_with(stack: Stack) -> Path:
+    return stack.run / "ckan.inputs.sha256"
+
+
+def ckan_restart_needed(stack: Stack) -> bool:
+    """A running CKAN that was started before its packages, settings or extension changed."""
+    recorded = _ckan_started_with(stack)
+    return components(stack)[3].pid() is not None and (
+        not recorded.exists() or recorded.read_text() != ckan_inputs_digest(stack))
+
+
 def start_ckan(stack: Stack, say: Say) -> None:
     comp = components(stack)[3]
     if comp.pid() is None:
+        _ckan_started_with(stack).write_text(ckan_inputs_digest(stack))
         workers = max(2, os.cpu_count() or 2)
         cmd = [stack.ckan_bin("gunicorn"), "--bind", f"127.0.0.1:{stack.ckan_port}",
                "--workers", str(workers), "--threads", "4", "--timeout", "120",
@@ -535,7 +644,7 @@ def up(stack: Stack, say: Say = lambda _: None) -> dict:
     """Bring every component up; a no-op when all already answer. Idempotent."""
     timings = Timings()
     current = status(stack)
-    if current["ready"]:
+    if current["ready"] and not solr_refresh_needed(stack) and not ckan_restart_needed(stack):
         return {"changed": False, "timings": timings.steps, **current}
     for path in (stack.state, stack.logs, stack.run):
         path.mkdir(parents=True, exist_ok=True)
@@ -543,6 +652,9 @@ def up(stack: Stack, say: Say = lambda _: None) -> dict:
     timings.measure("ckan venv", lambda: ensure_ckan_venv(stack, say))
     timings.measure("solr jars", lambda: ensure_solr_jars(stack, say))
     timings.measure("ckan config", lambda: configure_ckan(stack, say))
+    if ckan_restart_needed(stack):
+        say("CKAN's packages, settings or extension changed; restarting ckan")
+        _stop(components(stack)[3], say)
     for comp, start in zip(components(stack), (start_postgres, start_redis, start_solr)):
         say(f"starting {comp.name}")
         timings.measure(comp.name, lambda start=start: start(stack, say))
@@ -551,6 +663,7 @@ def up(stack: Stack, say: Say = lambda _: None) -> dict:
         timings.measure("ckan bootstrap", lambda: bootstrap_ckan(stack, say))
     say("starting ckan")
     timings.measure("ckan", lambda: start_ckan(stack, say))
+    timings.measure("search index", lambda: reindex_if_schema_changed(stack, say))
     return {"changed": True, "timings": timings.steps, **status(stack)}
 
 

@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import unicodedata
 
 import pytest
@@ -76,3 +77,133 @@ def test_stack_reads_its_place_and_ports_from_the_environment(tmp_path):
     assert stack.state == tmp_path.resolve()
     assert stack.ckan_url == "http://127.0.0.1:5055"
     assert stack.solr_port == 8983
+
+
+# --- the public side: DCAT, previews, Thai search ------------------------------------
+
+DCAT_MAPPING = json.loads((SCHEMAS / "dcat_mapping.json").read_text(encoding="utf-8"))
+CKAN_LIKE_SCHEMA = """<?xml version="1.0" encoding="UTF-8" ?>
+<schema name="ckan" version="2.11">
+<types>
+    <fieldType name="string" class="solr.StrField" sortMissingLast="true" omitNorms="true"/>
+    <fieldType name="text" class="solr.TextField" positionIncrementGap="100">
+        <analyzer type="index"><tokenizer class="solr.WhitespaceTokenizerFactory"/></analyzer>
+        <analyzer type="query"><tokenizer class="solr.WhitespaceTokenizerFactory"/></analyzer>
+    </fieldType>
+    <fieldType name="text_general" class="solr.TextField" positionIncrementGap="100">
+        <analyzer type="index"><tokenizer class="solr.WhitespaceTokenizerFactory"/></analyzer>
+        <analyzer type="query"><tokenizer class="solr.WhitespaceTokenizerFactory"/></analyzer>
+    </fieldType>
+    <fieldType name="text_ngram" class="solr.TextField" positionIncrementGap="100">
+      <analyzer type="query"><tokenizer class="solr.WhitespaceTokenizerFactory"/></analyzer>
+    </fieldType>
+</types>
+</schema>
+"""
+
+
+def test_settings_enable_dcat_with_the_gd_catalog_profile_and_datastore_previews(tmp_path):
+    settings = stack_module._settings(Stack(state=tmp_path))
+    plugins = settings["ckan.plugins"].split()
+    assert {"dcat", "structured_data", "datatables_view", "datastore", "gdc_mirror"} <= set(plugins)
+    assert settings["ckanext.dcat.rdf.profiles"].split() == ["euro_dcat_ap_3", "gdc_mirror"]
+    assert settings["ckan.views.default_views"].split() == ["datatables_view"]
+    assert settings["ckanext.gdcmirror.dcat_mapping"] == str(SCHEMAS / "dcat_mapping.json")
+    profile_entry = (ROOT / "stack" / "ckanext-gdcmirror" / "pyproject.toml").read_text(encoding="utf-8")
+    assert '[project.entry-points."ckan.rdf.profiles"]' in profile_entry
+    assert re.search(r"^ckanext-dcat==\d+\.\d+\.\d+$",
+                     (ROOT / "stack" / "ckan" / "requirements.txt").read_text(encoding="utf-8"), re.M)
+
+
+def test_dcat_mapping_names_only_real_fields_choices_and_declared_prefixes():
+    dataset_fields = {f["field_name"]: f for f in DATASET["dataset_fields"]}
+    resource_fields = {f["field_name"]: f for f in DATASET["resource_fields"]}
+    prefixes = DCAT_MAPPING["prefixes"]
+
+    def curies(rule):
+        yield rule["term"]
+        yield from (rule[k] for k in ("class", "bbox_term", "start_term", "end_term", "otherwise") if k in rule)
+        yield from rule.get("values", {}).values()
+
+    for rules, fields in ((DCAT_MAPPING["dataset_fields"], dataset_fields),
+                          (DCAT_MAPPING["resource_fields"], resource_fields)):
+        for rule in rules:
+            names = rule.get("fields") or [rule["field"]]
+            assert set(names) <= fields.keys(), names
+            for curie in curies(rule):
+                assert curie.partition(":")[0] in prefixes, curie
+            choices = {c["value"] for c in fields[names[0]].get("choices", [])}
+            if rule.get("values") and rule["field"] != "license_id":
+                assert set(rule["values"]) <= choices, rule["field"]
+    for curie in DCAT_MAPPING["thai_literals"]["predicates"]:
+        assert curie.partition(":")[0] in prefixes
+    # every GD-Catalog field is mapped, left to the standard profile, or said to have no term
+    accounted = set(DCAT_MAPPING["standard_fields"]) | set(DCAT_MAPPING["unmapped"]) | {
+        name for rule in DCAT_MAPPING["dataset_fields"] for name in rule.get("fields") or [rule["field"]]}
+    accounted |= {r["interval_field"] for r in DCAT_MAPPING["dataset_fields"] if "interval_field" in r}
+    accounted |= {r["other_field"] for r in DCAT_MAPPING["dataset_fields"] if "other_field" in r}
+    left = {n for n in dataset_fields if not n.endswith("_other")} - accounted - {"name", "owner_org"}
+    assert left == set()
+
+
+def test_frequency_map_covers_every_update_frequency_choice():
+    rule = next(r for r in DCAT_MAPPING["dataset_fields"] if r.get("field") == "update_frequency_unit")
+    choices = {c["value"] for c in next(f for f in DATASET["dataset_fields"]
+                                        if f["field_name"] == "update_frequency_unit")["choices"]}
+    assert set(rule["values"]) == choices
+
+
+def test_thai_solr_schema_swaps_the_tokenizer_of_the_text_types_only():
+    edited = stack_module.thai_solr_schema(CKAN_LIKE_SCHEMA)
+    assert edited.startswith('<?xml version="1.0" encoding="UTF-8" ?>\n<!--')
+    for name in ("text", "text_general"):
+        block = re.search(rf'<fieldType name="{name}" .*?</fieldType>', edited, re.S).group(0)
+        assert block.count("solr.ThaiTokenizerFactory") == 2 and "Whitespace" not in block
+    ngram = re.search(r'<fieldType name="text_ngram" .*?</fieldType>', edited, re.S).group(0)
+    assert "solr.WhitespaceTokenizerFactory" in ngram
+    # nothing else moves
+    assert re.sub(r"<!-- CKAN's schema.xml, edited.*?-->\n", "", edited).replace(
+        "solr.ThaiTokenizerFactory", "solr.WhitespaceTokenizerFactory").replace(
+        ' autoGeneratePhraseQueries="true"', "") == CKAN_LIKE_SCHEMA
+
+
+def test_thai_solr_schema_refuses_a_schema_it_does_not_recognise():
+    changed = CKAN_LIKE_SCHEMA.replace("solr.WhitespaceTokenizerFactory", "solr.StandardTokenizerFactory")
+    with pytest.raises(stack_module.StackError, match="text"):
+        stack_module.thai_solr_schema(changed)
+
+
+def test_solr_core_is_refreshed_when_its_schema_or_index_is_not_the_wanted_one(tmp_path):
+    stack = Stack(state=tmp_path)
+    ckan_schema = tmp_path / "ckan-venv" / "lib" / "python3.11" / "site-packages" / "ckan" / "config" / "solr"
+    ckan_schema.mkdir(parents=True)
+    (ckan_schema / "schema.xml").write_text(CKAN_LIKE_SCHEMA, encoding="utf-8")
+    assert stack_module.solr_refresh_needed(stack)
+
+    stack_module._prepare_solr_home(stack)  # a new core: no index yet, so it is built with this schema
+    on_disk = stack.solr_home / "ckan" / "conf" / "schema.xml"
+    assert "solr.ThaiTokenizerFactory" in on_disk.read_text(encoding="utf-8")
+    assert not stack_module.solr_refresh_needed(stack)
+
+    on_disk.write_text(CKAN_LIKE_SCHEMA, encoding="utf-8")  # a core prepared by an older version
+    assert stack_module.solr_refresh_needed(stack)
+    stack_module._prepare_solr_home(stack)
+    assert not stack_module.solr_refresh_needed(stack)
+
+    (tmp_path / "markers" / "solr-index-schema.sha256").write_text("another schema")  # index to rebuild
+    assert stack_module.solr_refresh_needed(stack)
+
+
+def test_ckan_restarts_when_what_it_loads_at_start_changes(tmp_path):
+    root = tmp_path / "root"
+    shutil.copytree(ROOT / "stack" / "ckan", root / "stack" / "ckan")
+    shutil.copytree(ROOT / "stack" / "ckanext-gdcmirror", root / "stack" / "ckanext-gdcmirror")
+    shutil.copytree(SCHEMAS, root / "schemas" / "ckan")
+    stack = Stack(state=tmp_path / "state", root=root)
+    before = stack_module.ckan_inputs_digest(stack)
+    (root / "stack" / "ckanext-gdcmirror" / "ckanext" / "gdcmirror" / "__pycache__").mkdir(exist_ok=True)
+    (root / "stack" / "ckanext-gdcmirror" / "ckanext" / "gdcmirror" / "__pycache__" / "x.pyc").write_bytes(b"0")
+    assert stack_module.ckan_inputs_digest(stack) == before  # compiled files are not inputs
+    mapping = root / "schemas" / "ckan" / "dcat_mapping.json"
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert stack_module.ckan_inputs_digest(stack) != before

@@ -23,10 +23,10 @@ import ckanapi
 import requests
 
 from publisher.catalog.client import Portal
-from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
+from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, MARKER_KEY, RESOURCE_KEY, LocalDataset, LocalResource,
                                    datapackage_fields, datastore_fields, datastore_records, merged_extras,
                                    portal_datapackage)
-from publisher.catalog.plan import DatasetStep, OwnerStep, ResourceStep, with_fingerprint
+from publisher.catalog.plan import DatasetStep, OwnerStep, ResourceStep, dataset_step, with_fingerprint
 
 TRANSIENT = {408, 429, 500, 502, 503, 504}
 READS = ("_show", "_search", "_list")
@@ -222,7 +222,7 @@ def apply_resource(api: Api, step: ResourceStep, local: LocalResource, package_i
     if step.action == "reupload":
         files = _upload(local.path, filename)
         try:
-            remote = api.call("resource_patch", files=files, id=step.id, **local.fields, **patch)
+            remote = api.call("resource_patch", files=files, id=step.id, **{**local.fields, **patch})
         finally:
             _close(files)
         outcome.uploads.append(local.key)
@@ -257,7 +257,16 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         return outcome
     fields = with_fingerprint(local.fields)
     if step.action == "create":
+        # The search index may not list a deleted dataset; a name is only free if the database says so.
+        existing = _ours(api, local.name)
+        if existing is not None:
+            if _catalog_of(existing) != _catalog_of(fields):
+                raise SyncError(f"the name {local.name!r} is taken on the portal by a dataset this catalog does "
+                                f"not manage; rename the package or remove that dataset")
+            return apply_dataset(api, dataset_step(local, existing), local, existing)
         remote = api.call("package_create", exists=lambda: _ours(api, local.name), **{**fields, "private": True})
+        if remote.get("resources"):      # an earlier attempt of this call got through
+            return apply_dataset(api, dataset_step(local, remote), local, remote)
     elif step.action == "undelete":
         remote = api.call("package_patch", id=step.id, state="active", private=True)
     package_id = remote["id"]
@@ -293,6 +302,10 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
     if patch:
         api.call("package_patch", id=package_id, **patch)
     return outcome
+
+
+def _catalog_of(dataset: dict) -> str | None:
+    return next((e["value"] for e in dataset.get("extras", []) if e["key"] == MARKER_KEY), None)
 
 
 def _order_may_differ(step: DatasetStep) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from publisher import PROJECT_ROOT
 
 MARKER_KEY = "managed_by"
-MARKER = "thai-opendata-publisher"
+MARKER = "thai-opendata-publisher"     # the default catalog: one repository's datasets on a portal
 RESOURCE_KEY = "frictionless_name"     # a resource's identity on the portal (a resource extra)
 DATASTORE_HASH = "datastore_hash"      # sha256 of the CSV last loaded into the DataStore
 FINGERPRINT_KEY = "publisher_fingerprint"  # of the dataset fields last written (see plan.fingerprint)
@@ -80,8 +80,8 @@ def _bilingual(thai: str, english_title: str, english: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _extras(descriptor: dict) -> list[dict]:
-    extras = {MARKER_KEY: MARKER, "title_en": descriptor.get("title_en", ""),
+def _extras(descriptor: dict, catalog: str) -> list[dict]:
+    extras = {MARKER_KEY: catalog, "title_en": descriptor.get("title_en", ""),
               "frictionless_profile": "data-package"}
     return [{"key": k, "value": v} for k, v in sorted(extras.items()) if v]
 
@@ -102,7 +102,9 @@ def _in_choice_order(key: str, values: list) -> list:
     return sorted(values, key=lambda v: order.index(v) if v in order else len(order))
 
 
-def dataset_fields(descriptor: dict, known_groups: dict[str, dict]) -> dict:
+def dataset_fields(descriptor: dict, known_groups: dict[str, dict], catalog: str = MARKER) -> dict:
+    """``catalog`` marks the dataset as ours (extra ``managed_by``): sync reads, updates and
+    prunes only datasets carrying its own mark, so two catalogs can share one portal."""
     gdc = dict(descriptor.get("gdc") or {})
     for group in descriptor.get("groups", []):
         if group not in known_groups:
@@ -117,7 +119,7 @@ def dataset_fields(descriptor: dict, known_groups: dict[str, dict]) -> dict:
         "tag_string": ",".join(descriptor.get("keywords", [])),
         "private": gdc.get("data_category") != PUBLIC,
         "groups": [{"name": g} for g in descriptor.get("groups", [])],
-        "extras": _extras(descriptor),
+        "extras": _extras(descriptor, catalog),
     }
     for key, value in gdc.items():
         if key in fields:
@@ -159,14 +161,14 @@ def datapackage_fields(content: bytes) -> dict:
     }
 
 
-def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None) -> LocalDataset:
+def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, catalog: str = MARKER) -> LocalDataset:
     descriptor_path = directory / "datapackage.json"
     try:
         descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MappingError(f"{descriptor_path}: cannot read: {exc}") from None
     try:
-        fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups)
+        fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups, catalog)
         resources = []
         for resource in descriptor.get("resources", []):
             path = directory / resource["path"]

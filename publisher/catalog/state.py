@@ -26,11 +26,11 @@ class PortalState:
         return {"datasets": self.datasets, "organizations": self.organizations, "groups": self.groups}
 
 
-def read_datasets(call, page: int = PAGE) -> PortalState:
+def read_datasets(call, catalog: str = MARKER, page: int = PAGE) -> PortalState:
     state = PortalState()
     start = 0
     while True:
-        result = call("package_search", fq=f'{_extra_field(MARKER_KEY)}:"{MARKER}"', rows=page, start=start,
+        result = call("package_search", fq=f'{_extra_field(MARKER_KEY)}:"{catalog}"', rows=page, start=start,
                       sort="name asc", include_private=True, include_drafts=True, include_deleted=True)
         for dataset in result["results"]:
             if dataset["name"] in state.datasets:

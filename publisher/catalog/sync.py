@@ -88,8 +88,8 @@ def package_dirs(packages_dir: Path) -> list[Path]:
     return sorted(p.parent for p in packages_dir.glob("*/datapackage.json"))
 
 
-def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None
-               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
+               catalog: str = mapping.MARKER) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
     """The packages to publish, and those to skip with the reason."""
     from publisher import validate as validation
 
@@ -109,14 +109,23 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
         if directory.name in skipped:
             continue
         try:
-            local.append(mapping.load_dataset(directory, known_groups))
+            local.append(mapping.load_dataset(directory, known_groups, catalog))
         except mapping.MappingError as exc:
             skipped[directory.name] = str(exc)
-    return local, skipped
+    by_name: dict[str, list[mapping.LocalDataset]] = {}
+    for dataset in local:
+        by_name.setdefault(dataset.name, []).append(dataset)
+    for name, same in by_name.items():
+        if len(same) > 1:
+            folders = ", ".join(str(d.directory) for d in same)
+            for dataset in same:
+                skipped[dataset.directory.name] = f"the dataset name {name!r} is used by several packages: {folders}"
+    return [d for d in local if d.directory.name not in skipped], skipped
 
 
-def read_state(api: Api, local: list[mapping.LocalDataset]) -> tuple[PortalState, dict, dict]:
-    state = read_datasets(api.call)
+def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mapping.MARKER
+               ) -> tuple[PortalState, dict, dict]:
+    state = read_datasets(api.call, catalog)
     organizations = mapping.organizations()
     wanted_orgs = {d.fields["owner_org"] for d in local}
     unknown = wanted_orgs - set(organizations)
@@ -130,11 +139,11 @@ def read_state(api: Api, local: list[mapping.LocalDataset]) -> tuple[PortalState
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
-         progress: Progress | None = None) -> tuple[Plan, SyncReport, Api, dict]:
+         progress: Progress | None = None, catalog: str = mapping.MARKER) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    local, report.skipped = load_local(packages_dir, validate, progress)
-    state, organizations, groups = read_state(api, local)
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog)
+    state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
                          skipped=report.skipped)
     report.plan = the_plan
@@ -146,13 +155,13 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
-         validate: bool = True, progress: Progress | None = None) -> SyncReport:
+         validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER) -> SyncReport:
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
-                                              validate=validate, api=api, progress=progress)
+                                              validate=validate, api=api, progress=progress, catalog=catalog)
         report.dry_run = dry_run
         if plan_file is not None:
             saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")).get("plan")

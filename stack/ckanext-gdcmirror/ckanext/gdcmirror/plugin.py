@@ -10,6 +10,9 @@
 - Dataset URL names are at most 70 characters (core allows 100).
 - Dataset titles are unique among active datasets.
 - The dataset page lists only the fields that apply to the dataset's data type and hold a value.
+- A resource whose data reaches the DataStore gets its table preview: CKAN creates default
+  views when a resource is created, before its table exists, and ``datastore_create`` does not
+  revisit them, so the DataStore-backed defaults (``datatables_view``) are added after it.
 """
 
 from __future__ import annotations
@@ -79,9 +82,30 @@ def gdc_unique_title(key, data, errors, context) -> None:
         errors[key].append(_("That title is already in use."))
 
 
+@toolkit.chained_action
+def datastore_create(original_action, context, data_dict):
+    result = original_action(context, data_dict)
+    resource_id = result.get("resource_id") if isinstance(result, dict) else None
+    if resource_id:
+        fresh = {"ignore_auth": True, "user": context.get("user")}
+        resource = toolkit.get_action("resource_show")(dict(fresh), {"id": resource_id})
+        toolkit.get_action("resource_create_default_resource_views")(
+            dict(fresh), {"resource": resource, "create_datastore_views": True})
+    return result
+
+
 class GdcMirrorPlugin(plugins.SingletonPlugin):
     plugins.implements(plugins.IValidators)
     plugins.implements(plugins.IConfigurer)
+    plugins.implements(plugins.IActions)
+    plugins.implements(plugins.IConfigDeclaration)
+
+    def declare_config_options(self, declaration, key) -> None:
+        declaration.declare(key.ckanext.gdcmirror.dcat_mapping).set_description(
+            "The GD-Catalog → DCAT mapping read by the gdc_mirror DCAT profile (a JSON file)")
+
+    def get_actions(self) -> dict:
+        return {"datastore_create": datastore_create}
 
     def update_config(self, config) -> None:
         toolkit.add_template_directory(config, "templates")
