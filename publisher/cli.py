@@ -121,6 +121,12 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for co
 
 
 @ckan_app.command()
+def reindex(as_json: bool = JsonOption) -> None:
+    """Rebuild the search index from the database (drops entries of datasets that do not exist)."""
+    _run(stack.reindex, as_json, "reindex")
+
+
+@ckan_app.command()
 def status(as_json: bool = JsonOption) -> None:
     """Show each component's state, pid, address and log. Exit 0 only when all are healthy."""
     report = stack.status(stack.Stack.from_env())
@@ -342,6 +348,10 @@ def _print_sync(report) -> None:
     for name, fields in report.drift.items():
         out.print(f"[yellow]drift[/] {escape(name)}: {', '.join(fields)} had been edited on the portal; "
                   f"the repository's values were written back")
+    if report.stale_index:
+        err.print(f"[yellow]the portal's search index lists {len(report.stale_index)} dataset name(s) more than once "
+                  f"({escape(', '.join(report.stale_index[:5]))}); the database copy was used. Rebuild the index: "
+                  f"ckan search-index rebuild --clear (local portal: publisher ckan reindex)[/]")
     for name, what in report.unconverged.items():
         err.print(f"[bold red]not converged[/] {escape(name)}: {escape(', '.join(what))}")
     if report.error:

@@ -56,6 +56,7 @@ class Stack:
     postgres_port: int = 5433
     redis_port: int = 6380
     root: Path = PROJECT_ROOT
+    access_log: Path | None = None  # CKAN's request log; None: logs/ckan-access.log
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Stack":
@@ -66,7 +67,8 @@ class Stack:
             for name in ("ckan_port", "solr_port", "postgres_port", "redis_port")
             if env.get(f"PUBLISHER_{name.upper()}")
         }
-        return cls(state=state, **ports)
+        access_log = env.get("PUBLISHER_CKAN_ACCESS_LOG")
+        return cls(state=state, access_log=Path(access_log).resolve() if access_log else None, **ports)
 
     # --- layout -------------------------------------------------------------------
     venv = property(lambda s: s.state / "ckan-venv")
@@ -80,6 +82,7 @@ class Stack:
     run = property(lambda s: s.state / "run")
     secrets = property(lambda s: s.state / "secrets")
     ckan_ini = property(lambda s: s.state / "ckan.ini")
+    ckan_access_log = property(lambda s: s.access_log or s.logs / "ckan-access.log")
     group_schemas = property(lambda s: s.state / "group-schemas")
     token_file = property(lambda s: s.state / "secrets" / "ckan-api-token")
     ckan_url = property(lambda s: f"http://127.0.0.1:{s.ckan_port}")
@@ -513,6 +516,17 @@ def reindex_if_schema_changed(stack: Stack, say: Say) -> None:
     marker.write_text(digest)
 
 
+def reindex(stack: Stack, say: Say = lambda _: None) -> dict:
+    """Rebuild the search index from the database, dropping entries of datasets that do not
+    exist: a server killed in the middle of a create can leave such an entry behind."""
+    if not healthy(stack, "solr") or not healthy(stack, "postgres"):
+        raise StackError("reindex needs the portal running (publisher ckan up)")
+    say("rebuilding the search index from the database")
+    _run_logged([stack.ckan_bin("ckan"), "search-index", "rebuild", "--clear", "--quiet"],
+                stack.logs / "ckan-setup.log", "ckan search-index rebuild", env=stack.ckan_env())
+    return status(stack)
+
+
 def _settings(stack: Stack) -> dict[str, str]:
     template = (stack.root / "stack" / "ckan" / "ckan.ini.in").read_text(encoding="utf-8")
     values = {
@@ -609,6 +623,11 @@ def ckan_restart_needed(stack: Stack) -> bool:
         not recorded.exists() or recorded.read_text() != ckan_inputs_digest(stack))
 
 
+# gunicorn's default line and the time the request took (µs): one line per HTTP request, so a
+# client's requests can be counted and timed at the server
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
+
+
 def start_ckan(stack: Stack, say: Say) -> None:
     comp = components(stack)[3]
     if comp.pid() is None:
@@ -617,7 +636,8 @@ def start_ckan(stack: Stack, say: Say) -> None:
         cmd = [stack.ckan_bin("gunicorn"), "--bind", f"127.0.0.1:{stack.ckan_port}",
                "--workers", str(workers), "--threads", "4", "--timeout", "120",
                "--graceful-timeout", "10", "--pythonpath", str(stack.root / "stack" / "ckan"),
-               "--access-logfile", str(stack.logs / "ckan-access.log"), "--name", "ckan-portal", "wsgi:application"]
+               "--access-logfile", str(stack.ckan_access_log), "--access-logformat", ACCESS_LOG_FORMAT,
+               "--name", "ckan-portal", "wsgi:application"]
         process = _spawn(cmd, comp, env=stack.ckan_env(), cwd=stack.state)
         _wait(lambda: ckan_status(stack) is not None, 120, comp, "waiting for status_show",
               alive=lambda: process.poll() is None)

@@ -107,6 +107,8 @@ def describe(exc: Exception, portal: Portal) -> str:
     if isinstance(exc, ckanapi.ValidationError):
         errors = {k: v for k, v in exc.error_dict.items() if k != "__type"}
         return portal.redact(f"the portal refused it: {errors}")
+    if isinstance(exc, ckanapi.NotFound):
+        return portal.redact(f"not found on the portal ({exc}); it changed during the run, sync again")
     if isinstance(exc, ckanapi.NotAuthorized):
         return "the portal refused the API token (not authorized); set PUBLISHER_CKAN_TOKEN or PUBLISHER_CKAN_TOKEN_FILE"
     return portal.redact(str(exc))
@@ -162,8 +164,10 @@ def _close(files: dict) -> None:
         handle.close()
 
 
-def load_datastore(api: Api, resource: LocalResource, resource_id: str, replace: bool) -> None:
-    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary."""
+def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: bool) -> None:
+    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary,
+    then ask for the default views: a table preview can only be made once the table exists."""
+    resource_id = remote["id"]
     if replace:
         try:
             api.call("datastore_delete", resource_id=resource_id, force=True)
@@ -181,6 +185,8 @@ def load_datastore(api: Api, resource: LocalResource, resource_id: str, replace:
             chunk = datastore_records(schema, _take(reader, CHUNK))
             if chunk:
                 api.call("datastore_upsert", resource_id=resource_id, force=True, method="insert", records=chunk)
+    api.call("resource_create_default_resource_views", resource={**remote, "datastore_active": True},
+             create_datastore_views=True)
 
 
 def _take(reader, n: int) -> list[list[str]]:
@@ -209,12 +215,13 @@ def apply_resource(api: Api, step: ResourceStep, local: LocalResource, package_i
             _close(files)
         outcome.uploads.append(local.key)
         if local.tabular:
-            load_datastore(api, local, remote["id"], replace=bool(remote.get("datastore_active")))
+            load_datastore(api, local, remote, replace=False)   # a resource made just now has no table
             outcome.datastore.append(local.key)
             remote = api.call("resource_patch", id=remote["id"], **{DATASTORE_HASH: local.sha256})
         return remote
     if step.datastore:
-        load_datastore(api, local, step.id, replace=bool(remote and remote.get("datastore_active")))
+        # the search index can lag behind datastore_active: a table may exist that it does not show
+        load_datastore(api, local, remote or {"id": step.id, "package_id": package_id}, replace=True)
         outcome.datastore.append(local.key)
     patch = {k: local.fields[k] for k in step.changes}
     if step.datastore:
@@ -299,6 +306,9 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         patch["private"] = fields["private"]
     if "extras" in patch:
         patch["extras"] = merged_extras(remote, fields["extras"])
+    if "tag_string" in patch:
+        # a patch starts from package_show, whose tags a tag_string would be added to, not replace
+        patch["tags"] = [{"name": t} for t in patch.pop("tag_string").split(",") if t.strip()]
     if patch:
         api.call("package_patch", id=package_id, **patch)
     return outcome

@@ -198,7 +198,8 @@ def dataset_step(local: LocalDataset, remote: dict | None) -> DatasetStep:
     changes = {k: list(v) for k, v in field_changes(wanted, remote).items()}
     drift = []
     if changes and _remote_fingerprint(remote) == fingerprint(local.fields):
-        drift = sorted(k for k in changes if k != "extras")
+        # "private" is ours to flip: a dataset is created private and made public once complete
+        drift = sorted(k for k in changes if k not in ("extras", "private"))
     resources, reorder = resource_steps(local, remote)
     if remote.get("state") == "deleted":
         action = "undelete"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from publisher.packages import PACKAGES_DIR
 Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
 
 EXIT_OK, EXIT_INVALID, EXIT_API = 0, 1, 2
+RETRY_PAUSE = 1.0
 
 
 class StalePlan(RuntimeError):
@@ -42,6 +44,7 @@ class SyncReport:
     writes: int = 0
     drift: dict[str, list[str]] = field(default_factory=dict)   # edited on the portal, put back
     unconverged: dict[str, list[str]] = field(default_factory=dict)  # still different after applying
+    stale_index: list[str] = field(default_factory=list)   # names the search index lists more than once
     error: str = ""
     seconds: float = 0.0
 
@@ -78,7 +81,7 @@ class SyncReport:
             "portal": self.portal, "dry_run": self.dry_run, "exit_code": self.exit_code,
             "summary": self.summary(), "error": self.error or None,
             "skipped": self.skipped, "refused": self.plan.refused if self.plan else None,
-            "drift": self.drift, "unconverged": self.unconverged,
+            "drift": self.drift, "unconverged": self.unconverged, "stale_index": self.stale_index,
             "outcomes": [asdict(o) for o in self.outcomes], "calls": self.calls,
             "plan": self.plan.to_json() if self.plan else None, "seconds": round(self.seconds, 3),
         }
@@ -126,6 +129,13 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
 def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mapping.MARKER
                ) -> tuple[PortalState, dict, dict]:
     state = read_datasets(api.call, catalog)
+    for name in sorted(set(state.duplicates)):
+        # the search index lists the name twice: only the database knows which one is real
+        real = _show(api, name)
+        if real is None:
+            state.datasets.pop(name, None)
+        else:
+            state.datasets[name] = real
     organizations = mapping.organizations()
     wanted_orgs = {d.fields["owner_org"] for d in local}
     unknown = wanted_orgs - set(organizations)
@@ -148,6 +158,7 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
                          skipped=report.skipped)
     report.plan = the_plan
     report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
+    report.stale_index = sorted(set(state.duplicates))
     context = {"local": {d.name: d for d in local}, "state": state, "organizations": organizations,
                "groups": groups}
     return the_plan, report, api, context
@@ -200,8 +211,18 @@ def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: in
         progress("start", "", 0, len(steps))
 
     def run(step):
+        local = context["local"].get(step.name)
         try:
-            return apply_dataset(api, step, context["local"].get(step.name), state.datasets.get(step.name))
+            try:
+                return apply_dataset(api, step, local, state.datasets.get(step.name))
+            except ckanapi.NotFound:
+                if step.action == "delete":
+                    raise
+                # the portal changed under the plan (the search index can show a dataset a request
+                # still in flight has not committed): read it again, plan it again, once
+                time.sleep(RETRY_PAUSE)
+                fresh = _show(api, step.name)
+                return apply_dataset(api, dataset_step(local, fresh), local, fresh)
         except PortalUnreachable:
             raise
         except (ckanapi.CKANAPIError, SyncError, OSError) as exc:
@@ -223,6 +244,13 @@ def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: in
     report.outcomes.sort(key=lambda o: o.name)
 
 
+def _show(api: Api, name: str) -> dict | None:
+    try:
+        return api.call("package_show", id=name)
+    except ckanapi.NotFound:
+        return None
+
+
 def _verify(the_plan: Plan, context: dict, api: Api, report: SyncReport) -> None:
     """Re-read what was written: anything still different is reported, never assumed."""
     touched = [o.name for o in report.outcomes if o.ok and o.action != "delete"]
@@ -232,9 +260,12 @@ def _verify(the_plan: Plan, context: dict, api: Api, report: SyncReport) -> None
     for start in range(0, len(touched), 500):
         names = touched[start:start + 500]
         query = " OR ".join(f'name:"{n}"' for n in names)
-        result = api.call("package_search", fq=query, rows=len(names), include_private=True,
+        result = api.call("package_search", fq=query, rows=2 * len(names), include_private=True,
                           include_drafts=True)
-        found |= {d["name"]: d for d in result["results"]}
+        seen = Counter(d["name"] for d in result["results"])
+        found |= {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
+        found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
+        report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
     for name in touched:
         remote = found.get(name)
         if remote is None:

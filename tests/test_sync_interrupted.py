@@ -1,0 +1,151 @@
+"""Interrupted syncs: ``kill -9`` at random moments, and the CKAN server dying mid-run. The next
+full sync must leave the portal exactly like the repository: no duplicate or orphan resource,
+every file with its sha256, every DataStore table loaded, and nothing left to do."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
+from publisher.catalog.sync import sync
+from publisher.stack import Stack, components
+from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, sha256_file, write_descriptor
+from tests.conftest import ROOT, publisher
+
+pytestmark = pytest.mark.portal
+
+PACKAGES = ["th-provinces", "public-sector-digital-indicators"]
+KILLS = 20
+
+
+def explain(report) -> str:
+    body = report.to_json()
+    body.pop("plan")
+    return json.dumps(body, ensure_ascii=False, indent=1)
+
+
+def start_sync(directory, catalog: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "publisher", "sync", "--packages", str(directory),
+                             "--catalog", catalog, "--json"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+
+
+def assert_converged(portal, ckan, directory, catalog: str) -> None:
+    again = sync(portal, directory, catalog=catalog)
+    assert again.exit_code == 0 and again.writes == 0, explain(again)
+    local = {p.parent.name: descriptor_of(p.parent) for p in directory.glob("*/datapackage.json")}
+    found = ckan.action.package_search(fq=f'extras_managed_by:"{catalog}"', include_private=True,
+                                       include_drafts=True, rows=1000)["results"]
+    assert sorted(d["name"] for d in found) == sorted(local)
+    for dataset in found:
+        descriptor = local[dataset["name"]]
+        assert dataset["private"] is False and dataset["state"] == "active"
+        keys = [r.get(RESOURCE_KEY) for r in dataset["resources"]]
+        assert keys == [r["name"] for r in descriptor["resources"]] + [DATAPACKAGE], "duplicate or orphan resource"
+        for resource in dataset["resources"]:
+            if resource[RESOURCE_KEY] == DATAPACKAGE:
+                continue
+            path = directory / dataset["name"] / "data" / f"{resource[RESOURCE_KEY]}.csv"
+            assert resource["hash"] == sha256_file(path) == resource[DATASTORE_HASH]
+            assert resource["datastore_active"] is True
+            rows = sum(1 for _ in open(path, encoding="utf-8-sig")) - 1
+            assert ckan.action.datastore_search(resource_id=resource["id"], limit=0)["total"] == rows
+
+
+def change(kind: str, folders: dict, step: int) -> None:
+    """A change of the given kind to the local packages, different at every step."""
+    provinces = next(f for n, f in folders.items() if n.startswith("th-provinces"))
+    if kind == "file":
+        text = (provinces / "data" / "provinces.csv").read_text(encoding="utf-8")
+        old = next(t for t in ("Bangkok", "Krung Thep Maha Nakhon") if t in text)
+        rewrite_csv(provinces, "provinces", old, "Bangkok" if old != "Bangkok" else "Krung Thep Maha Nakhon")
+    elif kind == "metadata":
+        descriptor = descriptor_of(provinces)
+        descriptor["keywords"] = descriptor["keywords"][:4] + [f"รอบที่{step}"]
+        write_descriptor(provinces, descriptor)
+
+
+def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_path, unique):
+    rng = random.Random(20261121)
+    epoch, kills, finished, attempts = 0, [], 0, 0
+    directory = tmp_path / "epoch-0"
+    folders = copy_catalog(directory, f"{unique}e0", PACKAGES)
+    catalog = f"kill-{unique}-0"
+    started = time.monotonic()
+    first = start_sync(directory, catalog)
+    first.communicate(timeout=600)
+    duration = time.monotonic() - started        # a whole first publish, start-up included
+    assert_converged(portal, ckan, directory, catalog)
+
+    while len(kills) < KILLS:
+        attempts += 1
+        assert attempts <= 3 * KILLS, f"only {len(kills)} syncs were still running when killed"
+        kind = ["new", "file", "metadata", "file"][attempts % 4]
+        if kind == "new":     # a fresh catalog: the kill lands in a first publish
+            epoch += 1
+            directory = tmp_path / f"epoch-{epoch}"
+            folders = copy_catalog(directory, f"{unique}e{epoch}", PACKAGES)
+            catalog = f"kill-{unique}-{epoch}"
+        else:
+            change(kind, folders, attempts)
+        process = start_sync(directory, catalog)
+        delay = rng.uniform(0.8, duration if kind == "new" else duration / 2)
+        time.sleep(delay)
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            kills.append((kind, round(delay, 2)))
+        else:
+            finished += 1
+        process.communicate(timeout=60)
+        recovery = sync(portal, directory, catalog=catalog)
+        assert recovery.exit_code == 0, explain(recovery)
+        assert not recovery.unconverged
+        assert_converged(portal, ckan, directory, catalog)
+    print(f"{len(kills)} kills ({dict(Counter(k for k, _ in kills))}), {finished} runs finished first; "
+          f"first publish took {duration:.1f} s; delays {sorted(d for _, d in kills)}")
+
+
+def test_ckan_stopping_mid_sync_is_a_clear_error_and_the_next_run_repairs(portal, ckan, tmp_path, unique):
+    directory = tmp_path / "packages"
+    copy_catalog(directory, unique, PACKAGES)
+    catalog = f"stopped-{unique}"
+    stack = Stack.from_env()
+    ckan_server = next(c for c in components(stack) if c.name == "ckan")
+
+    process = start_sync(directory, catalog)
+    # wait for the first write to reach the portal, then take the server away
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not ckan.action.package_search(
+            fq=f'extras_managed_by:"{catalog}"', include_private=True)["count"]:
+        time.sleep(0.05)
+    os.killpg(ckan_server.pid(), signal.SIGKILL)
+    out, err = process.communicate(timeout=300)
+    try:
+        assert process.returncode == 2, err[-2000:]
+        report = json.loads(out)
+        assert "cannot reach the portal" in (report["error"] or "") or \
+            any("cannot reach the portal" in o["error"] for o in report["outcomes"])
+        assert "Traceback" not in err
+        assert portal.token not in out + err
+    finally:
+        publisher("ckan", "up")
+    repaired = sync(portal, directory, catalog=catalog)
+    assert repaired.exit_code == 0, explain(repaired)
+    assert not repaired.unconverged
+    # A create cut short by the dying server can leave a search-index entry for a dataset the
+    # database never committed; sync uses the database copy and names the entry, and a
+    # rebuild of the index removes it.
+    if repaired.stale_index:
+        assert set(repaired.stale_index) <= {p.name for p in directory.iterdir()}
+        publisher("ckan", "reindex")
+    assert_converged(portal, ckan, directory, catalog)
+    print(f"stale index entries after the crash: {repaired.stale_index}")
