@@ -10,6 +10,7 @@ run: $(BIN)/publisher
 	$(BIN)/publisher ckan up
 	$(BIN)/publisher build
 	$(BIN)/publisher validate
+	$(BIN)/publisher sync
 
 test: $(BIN)/publisher
 	bash stack/install-browser.sh
