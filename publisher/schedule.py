@@ -375,7 +375,9 @@ def sync_step(config: Config, packages_dir: Path) -> Step:
             run.add_error(portal.redact(f"sync: {type(exc).__name__}: {exc}"))
             return PORTAL_ERROR
         run.plan = report.summary()
-        run.sync = json.loads(portal.redact(json.dumps(report.to_json(), ensure_ascii=False)))
+        detail = report.to_json()
+        detail["plan"] = (detail.get("plan") or {}).get("counts")   # one line per run: counts, not every step
+        run.sync = json.loads(portal.redact(json.dumps(detail, ensure_ascii=False)))
         for problem in sync_problems(run.sync):
             run.add_error(f"sync: {problem}")
         return report.exit_code
