@@ -1,8 +1,9 @@
 """`publisher validate` against a corpus of deliberately broken packages.
 
 tests/broken/_valid/ is a small valid package (rows copied from datapackages/covid19-lessons-learned,
-provenance exact). Every other folder of tests/broken/ differs from it by one defect and lists in
-expected.json the findings it must produce: {"rule", "file", "row", "field"}, file relative to the
+provenance exact). Every other folder of tests/broken/ differs from it by one defect (the consistency-*
+cases differ by one cell from a real package, whose name they keep) and lists in expected.json the
+findings it must produce: {"rule", "file", "row", "field"}, file relative to the
 package folder, row the CSV's physical row (header = 1) or null.
 
 No portal is needed: these tests read files only and run in a few seconds.
@@ -27,7 +28,7 @@ VALID = BROKEN / "_valid"
 CASES = sorted(p.name for p in BROKEN.iterdir() if (p / "expected.json").is_file())
 # a few cases also go through the command line, one per kind of check
 CLI_CASES = ["encoding-tis620", "foreign-key-broken", "gdc-data-source-missing", "number-not-in-passage",
-             "personal-phone-thai-digits", "invalid-json"]
+             "personal-phone-thai-digits", "invalid-json", "consistency-fact-conflict"]
 
 
 @lru_cache(maxsize=None)
@@ -126,7 +127,7 @@ def test_folder_of_packages_validates_each_one():
     assert sorted(result.packages) == sorted(["_valid", *CASES])
     warnings_only = {case for case in CASES
                      if all(rules()[w["rule"]]["severity"] == "warning" for w in expected_of(case))}
-    assert warnings_only == {"bom-missing"}
+    assert warnings_only == set(), "every case of the corpus must keep sync from publishing it"
     assert result.invalid_packages() == set(CASES) - warnings_only
     assert result.invalid_packages(strict=True) == set(CASES)
 
@@ -162,16 +163,13 @@ def test_cli_lang_th_prints_the_thai_hint():
     assert [f["hint"] for f in report["findings"]] == [rule["hint_th"]]
 
 
-def test_cli_bom_is_a_warning_unless_strict():
-    folder = str(BROKEN / "bom-missing")
-    lenient = publisher("validate", folder, "--json")
-    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
-    report = json.loads(lenient.stdout)
-    assert report["valid"] is True and report["errors"] == 0 and report["warnings"] == 1
+def test_cli_bom_missing_is_an_error_so_sync_never_publishes_it():
+    # Excel shows a BOM-less Thai CSV garbled; sync refuses packages with errors
+    run = publisher("validate", str(BROKEN / "bom-missing"), "--json")
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = json.loads(run.stdout)
+    assert report["valid"] is False and report["errors"] == 1 and report["warnings"] == 0
     assert [f["rule"] for f in report["findings"]] == ["table.bom"]
-    strict = publisher("validate", folder, "--strict", "--json")
-    assert strict.returncode == 1, strict.stdout + strict.stderr
-    assert json.loads(strict.stdout)["valid"] is False
 
 
 def test_cli_exits_2_on_a_path_that_does_not_exist():
