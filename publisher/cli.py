@@ -73,16 +73,21 @@ def _print_status(report: dict) -> None:
         out.print(f"sysadmin API token: {_short(report['token_file'])} (mode 600)")
 
 
+def _abort(as_json: bool, what: str, message: str, code: int) -> None:
+    """One error, said once on stderr (and as JSON on stdout for --json), then the exit code."""
+    if as_json:
+        print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
+    err.print(f"[bold red]{what}:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
 def _run(action, as_json: bool, verb: str) -> None:
     the_stack = stack.Stack.from_env()
     say = (lambda msg: err.print(f"[dim]…[/] {msg}")) if as_json else (lambda msg: out.print(f"[dim]…[/] {msg}"))
     try:
         report = action(the_stack, say)
     except stack.StackError as exc:
-        if as_json:
-            print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
-        err.print(f"[bold red]{verb} failed:[/] {exc}")
-        raise typer.Exit(1)
+        _abort(as_json, f"{verb} failed", str(exc), 1)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -262,10 +267,7 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
                                                 prune_share=prune_share, catalog=catalog)
     except (syncing.SyncError, syncing.ckanapi.CKANAPIError) as exc:
         message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
-        if as_json:
-            print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
-        err.print(f"[bold red]plan failed:[/] {escape(message)}")
-        raise typer.Exit(2)
+        _abort(as_json, "plan failed", message, 2)
     pending = not the_plan.empty() or bool(report.skipped) or bool(the_plan.refused)
     if as_json:
         print(json.dumps({"portal": portal.url, "skipped": report.skipped, "requests": sum(api.calls.values()),
@@ -318,10 +320,7 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
                                   catalog=catalog)
     except syncing.StalePlan as exc:
-        if as_json:
-            print(json.dumps({"ok": False, "error": str(exc)}, ensure_ascii=False))
-        err.print(f"[bold red]stale plan:[/] {escape(str(exc))}")
-        raise typer.Exit(2)
+        _abort(as_json, "stale plan", str(exc), 2)
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         raise typer.Exit(report.exit_code)

@@ -260,3 +260,19 @@ def test_an_unreachable_portal_is_a_clear_error_with_exit_2(catalog):
     assert result.returncode == 2
     assert "cannot reach the portal at http://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_duplicate_resources_left_by_an_interrupted_run_are_removed(portal, ckan, catalog):
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    dataset = ckan.action.package_show(id=name)
+    for key in ("provinces", DATAPACKAGE):        # what a retried create could leave behind
+        original = next(r for r in dataset["resources"] if r[RESOURCE_KEY] == key)
+        ckan.action.resource_create(package_id=dataset["id"], name=original["name"], url="http://example.invalid/x",
+                                    **{RESOURCE_KEY: key, "hash": "0" * 64})
+    report = run(portal, catalog)
+    assert report.exit_code == 0 and not report.unconverged
+    assert report.outcomes[0].deleted_resources == 2
+    after = ckan.action.package_show(id=name)
+    assert [r["id"] for r in after["resources"]] == [r["id"] for r in dataset["resources"]]
+    assert run(portal, catalog).writes == 0

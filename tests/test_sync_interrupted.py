@@ -81,6 +81,9 @@ def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_pa
     folders = copy_catalog(directory, f"{unique}e0", PACKAGES)
     catalog = f"kill-{unique}-0"
     started = time.monotonic()
+    publisher("sync", "--packages", str(directory), "--catalog", catalog, "--dry-run", check=False)
+    reading = time.monotonic() - started         # start-up, validation and the read: no write yet
+    started = time.monotonic()
     first = start_sync(directory, catalog)
     first.communicate(timeout=600)
     duration = time.monotonic() - started        # a whole first publish, start-up included
@@ -98,7 +101,8 @@ def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_pa
         else:
             change(kind, folders, attempts)
         process = start_sync(directory, catalog)
-        delay = rng.uniform(0.8, duration if kind == "new" else duration / 2)
+        # after the read, while the writes run (a change writes less than a first publish)
+        delay = rng.uniform(reading * 0.9, duration if kind == "new" else (reading + duration) / 2)
         time.sleep(delay)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
@@ -111,7 +115,7 @@ def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_pa
         assert not recovery.unconverged
         assert_converged(portal, ckan, directory, catalog)
     print(f"{len(kills)} kills ({dict(Counter(k for k, _ in kills))}), {finished} runs finished first; "
-          f"first publish took {duration:.1f} s; delays {sorted(d for _, d in kills)}")
+          f"reading took {reading:.1f} s, a first publish {duration:.1f} s; kill delays {sorted(d for _, d in kills)}")
 
 
 def test_ckan_stopping_mid_sync_is_a_clear_error_and_the_next_run_repairs(portal, ckan, tmp_path, unique):

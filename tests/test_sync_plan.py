@@ -221,3 +221,12 @@ def test_an_unreachable_portal_is_named():
     with pytest.raises(PortalUnreachable) as failed:
         api.call("package_search")
     assert "cannot reach the portal at http://127.0.0.1:9" in str(failed.value)
+
+
+def test_a_duplicate_descriptor_resource_is_planned_for_deletion(local):
+    remote = as_portal_returns(local)
+    twin = {**remote["resources"][-1], "id": "res-dp-twin"}
+    remote["resources"].append(twin)
+    step = dataset_step(local, remote)
+    assert [(r.key, r.action, r.id) for r in step.resources if r.action != "unchanged"] == \
+        [(mapping.DATAPACKAGE, "delete", "res-dp-twin")]

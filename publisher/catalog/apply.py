@@ -278,17 +278,22 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         remote = api.call("package_patch", id=step.id, state="active", private=True)
     package_id = remote["id"]
 
-    current = {r.get(RESOURCE_KEY): r for r in remote.get("resources", []) if r.get(RESOURCE_KEY)}
+    # the resource kept for each key: the one the plan chose, never one it deletes
+    chosen = {s.key: s.id for s in step.resources if s.action != "delete" and s.id}
+    dropped = {s.id for s in step.resources if s.action == "delete"}
+    current: dict[str, dict] = {}
+    for resource in remote.get("resources", []):
+        key = resource.get(RESOURCE_KEY)
+        if key and resource["id"] not in dropped and chosen.get(key, resource["id"]) == resource["id"]:
+            current.setdefault(key, resource)
     by_key = {r.key: r for r in local.resources}
     for resource_step in step.resources:
-        if resource_step.key == DATAPACKAGE or resource_step.action == "unchanged":
-            continue
+        if resource_step.action == "unchanged" or (resource_step.key == DATAPACKAGE and resource_step.action != "delete"):
+            continue      # the descriptor is written last, once every file's URL is known
         found = next((r for r in remote.get("resources", []) if r["id"] == resource_step.id), None)
         result = apply_resource(api, resource_step, by_key.get(resource_step.key), package_id, found, outcome)
         if result is not None:
             current[resource_step.key] = result
-        elif current.get(resource_step.key, {}).get("id") == resource_step.id:
-            del current[resource_step.key]
     urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
     if DATAPACKAGE in by_key:
         current[DATAPACKAGE] = apply_datapackage(api, local, package_id, current.get(DATAPACKAGE), urls, outcome)

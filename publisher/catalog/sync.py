@@ -19,7 +19,7 @@ import ckanapi
 from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
-from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, Plan, dataset_step, make_plan
+from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
 from publisher.catalog.state import PortalState, complete, read_datasets
 from publisher.packages import PACKAGES_DIR
 
@@ -175,14 +175,16 @@ def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
                                               validate=validate, api=api, progress=progress, catalog=catalog)
         report.dry_run = dry_run
         if plan_file is not None:
-            saved = Plan.from_json(json.loads(Path(plan_file).read_text(encoding="utf-8")).get("plan")
-                                   or json.loads(Path(plan_file).read_text(encoding="utf-8")))
+            try:
+                saved_json = json.loads(Path(plan_file).read_text(encoding="utf-8"))
+                saved = Plan.from_json(saved_json.get("plan") or saved_json)   # plan --json output, or a bare plan
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise StalePlan(f"{plan_file}: not a plan written by publisher plan --json ({exc})") from None
             if saved.digest() != the_plan.digest():
                 raise StalePlan(f"{plan_file}: the portal or the packages changed since this plan was made; "
                                 f"run publisher plan again")
         if not dry_run:
-            _apply(the_plan, context, api, report, jobs, progress)
-            _verify(the_plan, context, api, report)
+            _apply_and_verify(the_plan, context, api, report, jobs, progress)
     except (SyncError, PortalUnreachable) as exc:
         report.error = str(exc)
     except ckanapi.CKANAPIError as exc:
@@ -251,28 +253,54 @@ def _show(api: Api, name: str) -> dict | None:
         return None
 
 
-def _verify(the_plan: Plan, context: dict, api: Api, report: SyncReport) -> None:
-    """Re-read what was written: anything still different is reported, never assumed."""
-    touched = [o.name for o in report.outcomes if o.ok and o.action != "delete"]
-    if not touched:
-        return
-    found: dict[str, dict] = {}
-    for start in range(0, len(touched), 500):
-        names = touched[start:start + 500]
-        query = " OR ".join(f'name:"{n}"' for n in names)
-        result = api.call("package_search", fq=query, rows=2 * len(names), include_private=True,
+def _verify(names: list[str], context: dict, api: Api, report: SyncReport) -> dict[str, DatasetStep]:
+    """Re-read what was written: anything still different is reported, never assumed.
+    Returns the steps that would still be needed, by dataset."""
+    found: dict[str, dict | None] = {}
+    for start in range(0, len(names), 500):
+        batch = names[start:start + 500]
+        query = " OR ".join(f'name:"{n}"' for n in batch)
+        result = api.call("package_search", fq=query, rows=2 * len(batch), include_private=True,
                           include_drafts=True)
         seen = Counter(d["name"] for d in result["results"])
         found |= {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
         found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
         report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
-    for name in touched:
+    left_over: dict[str, DatasetStep] = {}
+    report.unconverged = {}
+    for name in names:
         remote = found.get(name)
+        again = dataset_step(context["local"][name], remote)
         if remote is None:
             report.unconverged[name] = ["dataset not found after writing it"]
-            continue
-        again = dataset_step(context["local"][name], remote)
-        left = sorted(again.changes) + [f"resource {r.key}: {r.action}" for r in again.resources
-                                        if r.action != "unchanged"]
-        if left:
-            report.unconverged[name] = left
+        elif again.writes:
+            report.unconverged[name] = sorted(again.changes) + [
+                f"resource {r.key}: {r.action}" for r in again.resources if r.action != "unchanged"]
+        if again.writes:
+            left_over[name] = again
+        context["state"].datasets[name] = remote
+    return left_over
+
+
+def _apply_and_verify(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: int,
+                      progress: Progress | None) -> None:
+    """Apply, read back, and give what is still different one more pass: a request of an
+    interrupted earlier run can land on the portal while this one runs."""
+    _apply(the_plan, context, api, report, jobs, progress)
+    touched = [o.name for o in report.outcomes if o.ok and o.action != "delete"]
+    if not touched:
+        return
+    left_over = _verify(touched, context, api, report)
+    if not left_over:
+        return
+    first = {o.name: o for o in report.outcomes}
+    report.outcomes = [o for o in report.outcomes if o.name not in left_over]
+    _apply(Plan(datasets=list(left_over.values())), context, api, report, jobs, None)
+    for outcome in report.outcomes:
+        earlier = first.get(outcome.name)
+        if outcome.name in left_over and earlier:
+            outcome.action = earlier.action
+            outcome.uploads = earlier.uploads + outcome.uploads
+            outcome.datastore = earlier.datastore + outcome.datastore
+            outcome.deleted_resources += earlier.deleted_resources
+    _verify(sorted(left_over), context, api, report)
