@@ -287,7 +287,10 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
          prune: bool = PruneOption, prune_share: float = PruneShareOption,
          dry_run: bool = typer.Option(False, "--dry-run", help="Validate and plan, write nothing."),
          jobs: int = typer.Option(4, "--jobs", min=1, max=16, help="Datasets written at the same time."),
-         catalog: str = CatalogOption, as_json: bool = JsonOption) -> None:
+         catalog: str = CatalogOption,
+         revalidate: bool = typer.Option(False, "--revalidate",
+                                         help="Validate every package, even those that passed before unchanged."),
+         as_json: bool = JsonOption) -> None:
     """Validate, then publish the packages to the portal and keep it in sync.
 
     Invalid packages are skipped and reported, never published. Organizations (the issuing agencies) and category groups come first; then each dataset is created private, filled with its files (uploaded to the portal, sha256 in `hash`, loaded into the DataStore with a Thai/English data dictionary) and made public last. Unchanged files are never uploaded again. A second run with nothing changed writes nothing.
@@ -318,7 +321,7 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
         with bar:
             report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
-                                  catalog=catalog)
+                                  catalog=catalog, revalidate=revalidate)
     except syncing.StalePlan as exc:
         _abort(as_json, "stale plan", str(exc), 2)
     if as_json:

@@ -230,3 +230,29 @@ def test_a_duplicate_descriptor_resource_is_planned_for_deletion(local):
     step = dataset_step(local, remote)
     assert [(r.key, r.action, r.id) for r in step.resources if r.action != "unchanged"] == \
         [(mapping.DATAPACKAGE, "delete", "res-dp-twin")]
+
+
+def test_a_package_that_passed_is_not_validated_again_until_a_byte_changes(tmp_path, monkeypatch, unique):
+    from publisher.catalog import validated
+    from publisher.catalog.sync import load_local
+    from tests.catalog_copy import copy_catalog
+
+    monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
+    folders = copy_catalog(tmp_path / "packages", unique, ["th-provinces", "public-sector-digital-indicators"])
+
+    def validated_now(**kwargs) -> list[str]:
+        seen = []
+        load_local(tmp_path / "packages", progress=lambda event, name, *_: event == "validate" and seen.append(name),
+                   **kwargs)
+        return sorted(seen)
+
+    assert validated_now() == sorted(folders)
+    assert validated_now() == []
+    assert validated_now(revalidate=True) == sorted(folders)
+    provinces = next(f for n, f in folders.items() if n.startswith("th-provinces"))
+    data = provinces / "data" / "provinces.csv"
+    data.write_bytes(data.read_bytes().replace(b"Krung Thep", b"Krung  Thep", 1))   # the descriptor's hash no longer fits
+    assert validated_now() == [provinces.name]
+    local, skipped = load_local(tmp_path / "packages")
+    assert provinces.name in skipped and "table.hash" in skipped[provinces.name]
+    assert [d.name for d in local] == [n for n in folders if n != provinces.name]

@@ -21,6 +21,7 @@ from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, 
 from publisher.catalog.client import Portal
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
 from publisher.catalog.state import PortalState, complete, read_datasets
+from publisher.catalog.validated import ValidatedCache
 from publisher.packages import PACKAGES_DIR
 
 Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
@@ -92,14 +93,22 @@ def package_dirs(packages_dir: Path) -> list[Path]:
 
 
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
-    """The packages to publish, and those to skip with the reason."""
+               catalog: str = mapping.MARKER, revalidate: bool = False
+               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+    """The packages to publish, and those to skip with the reason. A package that passed
+    validation before, byte for byte and under the same rules, is not validated again unless
+    ``revalidate``."""
     from publisher import validate as validation
 
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
     if validate and dirs:
-        result = validation.validate(dirs, progress=lambda name: progress and progress("validate", name, 0, 0))
+        cache = ValidatedCache()
+        to_check = dirs if revalidate else [d for d in dirs if not cache.known_valid(d)]
+        result = validation.validate(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
+            if to_check else validation.Result()
+        invalid = result.invalid_packages()
+        cache.remember([d for d in to_check if d.name not in invalid])
         for finding in result.errors():
             skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}"
                                + (f" row {finding.row}" if finding.row else "")
@@ -149,10 +158,11 @@ def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mappi
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
-         progress: Progress | None = None, catalog: str = mapping.MARKER) -> tuple[Plan, SyncReport, Api, dict]:
+         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False
+         ) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog)
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
                          skipped=report.skipped)
@@ -166,13 +176,15 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
-         validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER) -> SyncReport:
+         validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
+         revalidate: bool = False) -> SyncReport:
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
-                                              validate=validate, api=api, progress=progress, catalog=catalog)
+                                              validate=validate, api=api, progress=progress, catalog=catalog,
+                                              revalidate=revalidate)
         report.dry_run = dry_run
         if plan_file is not None:
             try:
