@@ -1,0 +1,747 @@
+"""Publishing benchmark: `publisher sync` beside the tools a CKAN publisher would otherwise use,
+on one local portal, with the requests counted at the server.
+
+For each size N it generates N packages (bench/generate.py) and, each tool on a freshly reset
+portal, runs:
+
+- ``sync``: ``publisher sync`` (first publish), then again with nothing changed (no-op);
+  ``validate``: ``publisher validate`` alone, the share of a sync that needs no portal;
+- ``ckanapi``: ``ckanapi load organizations|groups|datasets`` from JSON lines built from the
+  same packages (GD-Catalog fields at the top level), then ``ckanapi batch --local-files`` to
+  upload every file (``load --upload-resources`` only re-uploads from URLs); first and re-run;
+- ``frictionless``: ``Package.publish`` with ``CkanControl``, first and with ``allow_update``;
+- ``dpckan``: ``dpckan dataset create``, then ``dataset update``.
+
+frictionless and dpckan are installed from PyPI into their own virtual environments under
+bench/.venvs/. Each phase records wall time, CPU time and peak memory of its processes (the
+rusage of the waited-for child, its own children included) and the HTTP requests the portal
+logged while it ran (the CKAN access log, one line per request, with the time it took).
+
+Results go to bench/results/bench-N<N>.json; BENCHMARKS.md is written from every result there.
+The portal is the one named by PUBLISHER_STACK_DIR and the PUBLISHER_*_PORT variables; it is
+reset for every tool, so the harness refuses to run on the default portal.
+
+    PUBLISHER_STACK_DIR=/work/stack-bench PUBLISHER_CKAN_PORT=5200 PUBLISHER_SOLR_PORT=9003 \\
+    PUBLISHER_POSTGRES_PORT=5453 PUBLISHER_REDIS_PORT=6400 .venv/bin/python bench/run.py --sizes 10 100
+    .venv/bin/python bench/run.py --report      # only rewrite BENCHMARKS.md from bench/results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import generate  # noqa: E402
+from publisher import stack as stacks  # noqa: E402
+from publisher.catalog import map as mapping  # noqa: E402
+from publisher.catalog.client import redact  # noqa: E402
+
+RESULTS = BENCH / "results"
+VENVS = BENCH / ".venvs"
+REPORT = ROOT / "BENCHMARKS.md"
+PYTHON = str(Path(sys.executable))
+BIN = Path(sys.executable).parent
+CATALOG = "bench"                      # the catalog mark of the synthetic datasets
+TOOLS = ("sync", "ckanapi", "frictionless", "dpckan")
+# from PyPI into bench/.venvs/<tool>/ (the local wheel folder of PIP_FIND_LINKS is not used)
+VENV_PACKAGES = {"frictionless": ["frictionless[ckan]"], "dpckan": ["dpckan"]}
+ACTION = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
+
+
+# --- the portal ----------------------------------------------------------------------------
+
+@dataclass
+class BenchPortal:
+    stack: stacks.Stack
+    env: dict[str, str]
+
+    @classmethod
+    def from_env(cls) -> "BenchPortal":
+        env = dict(os.environ)
+        stack = stacks.Stack.from_env(env)
+        if "PUBLISHER_STACK_DIR" not in env or stack.state == (ROOT / ".stack").resolve():
+            raise SystemExit("bench/run.py resets its portal for every tool: set PUBLISHER_STACK_DIR and the "
+                             "PUBLISHER_*_PORT variables to a portal of its own (see bench/README.md)")
+        return cls(stack, env)
+
+    @property
+    def url(self) -> str:
+        return self.stack.ckan_url
+
+    def token(self) -> str:
+        return self.stack.token_file.read_text().strip()
+
+    def reset(self) -> float:
+        started = time.monotonic()
+        done = subprocess.run([PYTHON, "-m", "publisher", "ckan", "reset", "--yes", "--json"], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"publisher ckan reset failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        return time.monotonic() - started
+
+    def down(self) -> None:
+        subprocess.run([PYTHON, "-m", "publisher", "ckan", "down"], cwd=ROOT, env=self.env, capture_output=True)
+
+    def log_offset(self) -> int:
+        path = self.stack.ckan_access_log
+        return path.stat().st_size if path.exists() else 0
+
+    def requests_since(self, offset: int) -> dict:
+        """The requests the access log holds past ``offset``: count, by action, by status, and
+        the time the server spent on them."""
+        path = self.stack.ckan_access_log
+        if not path.exists():
+            return {"total": 0, "by_action": {}, "by_status": {}, "server_seconds": 0.0}
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+        by_action: dict[str, int] = {}
+        by_status: dict[str, int] = {}
+        seconds: dict[str, float] = {}
+        for line in lines:
+            match = ACTION.search(line)
+            if not match:
+                continue
+            what = _what(match["path"])
+            by_action[what] = by_action.get(what, 0) + 1
+            by_status[match["status"]] = by_status.get(match["status"], 0) + 1
+            last = line.rsplit(" ", 1)[-1]
+            seconds[what] = seconds.get(what, 0.0) + (int(last) / 1e6 if last.isdigit() else 0.0)
+        return {"total": sum(by_action.values()), "by_action": dict(sorted(by_action.items())),
+                "by_status": dict(sorted(by_status.items())), "server_seconds": round(sum(seconds.values()), 2),
+                "server_seconds_by_action": {k: round(v, 2) for k, v in sorted(seconds.items())}}
+
+
+def _what(path: str) -> str:
+    """An action name, or the kind of page (a download, a dataset page)."""
+    path = path.split("?", 1)[0]
+    match = re.match(r"/api/(?:\d/)?action/(\w+)", path)
+    if match:
+        return match.group(1)
+    if "/download/" in path:
+        return "(file download)"
+    return "(page) " + "/".join(path.split("/")[:2])
+
+
+# --- running and measuring a phase ----------------------------------------------------------
+
+@dataclass
+class Step:
+    argv: list[str]
+    shown: str                       # the command as recorded: the token masked
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path = ROOT
+
+
+@dataclass
+class Phase:
+    tool: str
+    phase: str                       # first | rerun | noop | validate
+    commands: list[str] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0         # user + system of the processes, children included
+    peak_rss_mb: float = 0.0         # the largest resident set of any one of them
+    requests: dict = field(default_factory=dict)
+    load_before: float = 0.0         # 1-minute load average of the machine
+    load_after: float = 0.0
+    ok: bool = True
+    error: str = ""
+    output: dict = field(default_factory=dict)   # what the tool itself reported (JSON), when it did
+
+    @property
+    def key(self) -> str:
+        return f"{self.tool}-{self.phase}"
+
+
+def run_phase(portal: BenchPortal, tool: str, phase: str, steps: list[Step], logs: Path,
+              timeout: float) -> Phase:
+    result = Phase(tool, phase, load_before=round(os.getloadavg()[0], 2))
+    offset = portal.log_offset()
+    token = portal.token()
+    for number, step in enumerate(steps):
+        out = logs / f"{tool}-{phase}-{number}.out"
+        err = logs / f"{tool}-{phase}-{number}.err"
+        result.commands.append(step.shown)
+        started = time.monotonic()
+        _subreaper(True)
+        try:
+            with out.open("wb") as stdout, err.open("wb") as stderr:
+                process = subprocess.Popen(step.argv, stdout=stdout, stderr=stderr, cwd=step.cwd,
+                                           env={**portal.env, **step.env}, start_new_session=True)
+                timer = threading.Timer(timeout, _stop, [process])
+                timer.start()
+                _, status, usage = os.wait4(process.pid, 0)
+                result.wall_seconds += time.monotonic() - started
+                process.returncode = os.waitstatus_to_exitcode(status)
+                usages = [usage] + _orphans()
+                timer.cancel()
+        finally:
+            _subreaper(False)
+        result.cpu_seconds += sum(u.ru_utime + u.ru_stime for u in usages)
+        result.peak_rss_mb = max([result.peak_rss_mb] + [u.ru_maxrss / 1024 for u in usages])
+        result.exit_codes.append(process.returncode)
+        for path in (out, err):   # nothing the harness keeps holds the token
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if token in text:
+                path.write_text(redact(text, token), encoding="utf-8")
+        if process.returncode < 0:
+            result.ok, result.error = False, f"{step.shown}: killed after {timeout:.0f} s"
+            break
+    time.sleep(1.0)   # gunicorn writes a request's line just after answering it
+    result.requests = portal.requests_since(offset)
+    result.load_after = round(os.getloadavg()[0], 2)
+    result.wall_seconds = round(result.wall_seconds, 2)
+    result.cpu_seconds = round(result.cpu_seconds, 2)
+    result.peak_rss_mb = round(result.peak_rss_mb, 1)
+    return result
+
+
+def _subreaper(on: bool) -> None:
+    """While a phase runs, processes its command leaves behind (ckanapi never waits for its
+    workers) become children of the harness, so that their CPU time and memory are counted."""
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)
+
+
+def _orphans() -> list:
+    """Wait for every process the command left behind; their resource usage."""
+    usages = []
+    while True:
+        try:
+            _, _, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            return usages
+        usages.append(usage)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+
+
+def last_json(path: Path) -> dict:
+    """The JSON document a tool printed (a whole-file document or its last JSON line)."""
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    for candidate in [text] + text.splitlines()[::-1]:
+        try:
+            value = json.loads(candidate)
+            if isinstance(value, dict):
+                return value
+        except json.JSONDecodeError:
+            continue
+    return {}
+
+
+def tail(path: Path, lines: int = 8) -> str:
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:])
+
+
+# --- the tools --------------------------------------------------------------------------------
+
+def sync_steps(packages: Path, jobs: int) -> list[Step]:
+    argv = [PYTHON, "-m", "publisher", "sync", "--packages", str(packages), "--catalog", CATALOG, "--json",
+            "--jobs", str(jobs)]
+    return [Step(argv, " ".join(["publisher"] + argv[3:]))]
+
+
+def unvalidated_steps(packages: Path, jobs: int) -> list[Step]:
+    argv = [PYTHON, str(BENCH / "drivers" / "sync_without_validation.py"), str(packages), CATALOG, str(jobs)]
+    return [Step(argv, f"sync(portal, packages, catalog='{CATALOG}', jobs={jobs}, validate=False)")]
+
+
+def validate_steps(packages: Path) -> list[Step]:
+    argv = [PYTHON, "-m", "publisher", "validate", str(packages), "--json"]
+    return [Step(argv, " ".join(["publisher"] + argv[3:]))]
+
+
+def resource_id(dataset: str, key: str) -> str:
+    """Fixed resource ids, so that the uploads of `ckanapi batch` can name their resource."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench:{dataset}/{key}"))
+
+
+def ckanapi_inputs(packages: Path, target: Path) -> dict[str, Path]:
+    """JSON lines for ckanapi from the same packages: the dataset fields sync sends (GD-Catalog
+    fields at the top level, without sync's own extras), each file as an upload resource, and
+    one ``resource_patch`` with a local file per resource for ``ckanapi batch --local-files``."""
+    target.mkdir(parents=True, exist_ok=True)
+    known_groups = mapping.groups()
+    organizations, groups = mapping.organizations(), set()
+    files = {k: target / f"{k}.jsonl" for k in ("organizations", "groups", "datasets", "uploads")}
+    used_orgs = set()
+    with files["datasets"].open("w", encoding="utf-8") as datasets, \
+            files["uploads"].open("w", encoding="utf-8") as uploads:
+        for folder in sorted(p.parent for p in packages.glob("*/datapackage.json")):
+            local = mapping.load_dataset(folder, known_groups)
+            fields = {k: v for k, v in local.fields.items() if k != "extras"}
+            fields["extras"] = [e for e in local.fields["extras"] if e["key"] != mapping.MARKER_KEY]
+            used_orgs.add(fields["owner_org"])
+            groups |= {g["name"] for g in fields["groups"]}
+            resources = []
+            for resource in local.resources:
+                path = resource.path or folder / mapping.DATAPACKAGE
+                extra = resource.fields or {"name": mapping.DATAPACKAGE, "format": "JSON",
+                                            "mimetype": "application/json"}
+                rid = resource_id(local.name, resource.key)
+                resources.append({"id": rid, "url": path.name, "url_type": "upload", **extra})
+                uploads.write(json.dumps({"action": "resource_patch", "data": {"id": rid},
+                                          "files": {"upload": str(path)}}) + "\n")
+            datasets.write(json.dumps({**fields, "resources": resources}, ensure_ascii=False) + "\n")
+    files["organizations"].write_text("".join(json.dumps(organizations[o], ensure_ascii=False) + "\n"
+                                              for o in sorted(used_orgs)), encoding="utf-8")
+    files["groups"].write_text("".join(json.dumps(known_groups[g], ensure_ascii=False) + "\n"
+                                       for g in sorted(groups)), encoding="utf-8")
+    return files
+
+
+def ckanapi_steps(portal: BenchPortal, inputs: dict[str, Path], jobs: int, logs: Path, phase: str) -> list[Step]:
+    """Each step logs its records (-l), so that failed records are found: ``batch`` exits 0
+    whatever its actions answered."""
+    ckanapi = str(BIN / "ckanapi")
+    token = portal.token()
+    steps = []
+    for number, (command, thing, extra) in enumerate((("load", "organizations", []), ("load", "groups", []),
+                                                      ("load", "datasets", ["-p", str(jobs)]),
+                                                      ("batch", None, ["--local-files", "-p", str(jobs)]))):
+        what = [command] + ([thing] if thing else [])
+        source = inputs[thing or "uploads"]
+        record_log = logs / f"ckanapi-{phase}-{number}.jsonl"
+        record_log.unlink(missing_ok=True)
+        argv = [ckanapi, *what, "-I", str(source), *extra, "-l", str(record_log), "-r", portal.url, "-a", token]
+        shown = " ".join(["ckanapi", *what, "-I", source.name, *extra, "-l", record_log.name, "-r", portal.url,
+                          "-a", "$TOKEN"])
+        # ckanapi starts its worker processes as plain `ckanapi`, found on PATH
+        steps.append(Step(argv, shown, env={"PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}"}))
+    return steps
+
+
+def tool_venv(tool: str) -> Path:
+    """bench/.venvs/<tool>, created and filled from PyPI on first use."""
+    venv = VENVS / tool
+    marker = venv / ".installed"
+    if marker.exists():
+        return venv
+    if venv.exists():
+        shutil.rmtree(venv)
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    env = {**os.environ, "PIP_FIND_LINKS": "", "PIP_NO_INPUT": "1"}
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", *VENV_PACKAGES[tool]], check=True, env=env)
+    frozen = subprocess.run([str(venv / "bin" / "pip"), "freeze"], capture_output=True, text=True, env=env).stdout
+    marker.write_text(frozen, encoding="utf-8")
+    return venv
+
+
+def installed(tool: str, package: str) -> str:
+    marker = VENVS / tool / ".installed"
+    if not marker.exists():
+        return ""
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        if line.lower().startswith(f"{package.lower()}=="):
+            return line.split("==", 1)[1]
+    return ""
+
+
+def portable_copies(packages: Path, target: Path) -> Path:
+    """The packages as a user of frictionless or dpckan would hand them over: the descriptor
+    with the GD-Catalog fields at the top level (where the portal's schema wants them),
+    ``owner_org`` (which dpckan requires) and without ``groups`` (our list of group names, which
+    CKAN would take for its own list of group objects and refuse); the data files linked."""
+    if target.exists():
+        shutil.rmtree(target)
+    for descriptor_path in sorted(packages.glob("*/datapackage.json")):
+        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+        folder = target / descriptor_path.parent.name
+        folder.mkdir(parents=True)
+        (folder / "data").symlink_to(descriptor_path.parent / "data", target_is_directory=True)
+        flat = {**{k: v for k, v in descriptor.items() if k not in ("gdc", "groups")}, **descriptor.get("gdc", {}),
+                "owner_org": descriptor["organization"]["name"]}
+        (folder / "datapackage.json").write_text(json.dumps(flat, ensure_ascii=False, indent=2) + "\n",
+                                                 encoding="utf-8")
+    return target
+
+
+def frictionless_steps(portal: BenchPortal, packages: Path, organization: str, update: bool) -> list[Step]:
+    python = str(tool_venv("frictionless") / "bin" / "python")
+    argv = [python, str(BENCH / "drivers" / "frictionless_publish.py"), str(packages), portal.url, organization]
+    argv += ["--update"] if update else []
+    shown = f"Package(p).publish(control=CkanControl(baseurl, apikey='env:…', organization_name='{organization}'" \
+            f"{', allow_update=True' if update else ''})) for each package"
+    return [Step(argv, shown, env={"BENCH_CKAN_KEY": portal.token()})]
+
+
+def dpckan_steps(portal: BenchPortal, packages: Path, verb: str) -> list[Step]:
+    python = str(tool_venv("dpckan") / "bin" / "python")
+    argv = [python, str(BENCH / "drivers" / "dpckan_publish.py"), str(packages), verb]
+    shown = f"dpckan --datapackage <package>/datapackage.json --exit-code dataset {verb} for each package"
+    return [Step(argv, shown, env={"CKAN_HOST": portal.url, "CKAN_KEY": portal.token()})]
+
+
+def prepare_owners(portal: BenchPortal, packages: Path) -> None:
+    """Organizations and groups, for the tools that expect them to exist (untimed)."""
+    import ckanapi
+
+    client = ckanapi.RemoteCKAN(portal.url, apikey=portal.token())
+    descriptors = [json.loads(p.read_text(encoding="utf-8")) for p in packages.glob("*/datapackage.json")]
+    organizations = mapping.organizations()
+    for name in sorted({d["organization"]["name"] for d in descriptors}):
+        client.call_action("organization_create", organizations[name])
+    known = mapping.groups()
+    for name in sorted({g for d in descriptors for g in d.get("groups", [])}):
+        client.call_action("group_create", known[name])
+
+
+# --- one size -------------------------------------------------------------------------------
+
+def judge(phase: Phase, logs: Path, expect_output: bool = False) -> Phase:
+    """ok only when every process exited 0 and, where the tool logs each record (ckanapi) or
+    reports in JSON (sync and the drivers), none of them failed."""
+    prefix = logs / f"{phase.tool}-{phase.phase}"
+    last = Path(f"{prefix}-{len(phase.exit_codes) - 1}")
+    if expect_output:
+        report = last_json(Path(f"{last}.out"))
+        phase.output = {k: report.get(k) for k in ("summary", "exit_code", "error", "skipped", "unconverged",
+                                                   "published", "failed", "errors") if k in report}
+    record_errors = []
+    for number in range(len(phase.exit_codes)):
+        record_log = Path(f"{prefix}-{number}.jsonl")
+        if record_log.exists():
+            entries = [json.loads(line) for line in record_log.read_text(encoding="utf-8").splitlines() if line]
+            record_errors += [f"{entry[2]}: {entry[3]}: {json.dumps(entry[4], ensure_ascii=False)}"
+                              for entry in entries if entry[3]]
+    if record_errors:
+        phase.output = {"failed_records": len(record_errors), "errors": record_errors[:3]}
+    failing = next((n for n, code in enumerate(phase.exit_codes) if code != 0), None)
+    if phase.ok and (failing is not None or record_errors):
+        phase.ok = False
+        if phase.output.get("errors"):
+            phase.error = phase.output["errors"][0]
+        else:
+            step = Path(f"{prefix}-{failing}")
+            phase.error = tail(Path(f"{step}.err")) or tail(Path(f"{step}.out"))
+    return phase
+
+
+def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, timeout: float,
+               work: Path) -> dict:
+    logs = RESULTS / "logs" / f"N{size}"
+    if logs.exists():
+        shutil.rmtree(logs)
+    logs.mkdir(parents=True)
+    started = time.monotonic()
+    packages = work / f"N{size}" / "packages"
+    generate.generate(size, packages)
+    data_bytes = sum(p.stat().st_size for p in packages.rglob("*") if p.is_file())
+    organization = json.loads(next(packages.glob("*/datapackage.json")).read_text(encoding="utf-8"))[
+        "organization"]["name"]
+    phases: list[Phase] = []
+    resets = []
+
+    def say(text: str) -> None:
+        print(f"[N={size} {time.monotonic() - started:7.1f} s] {text}", file=sys.stderr, flush=True)
+
+    def record(phase: Phase) -> None:
+        phases.append(phase)
+        say(f"{phase.key}: {'ok' if phase.ok else 'FAILED'} {phase.wall_seconds} s, "
+            f"{phase.requests.get('total')} requests" + (f" — {phase.error[:200]}" if phase.error else ""))
+
+    if "sync" in tools:
+        record(judge(run_phase(portal, "validate", "only", validate_steps(packages), logs, timeout), logs))
+        resets.append(portal.reset())
+        say("portal reset; publisher sync")
+        for phase in ("first", "noop"):
+            record(judge(run_phase(portal, "sync", phase, sync_steps(packages, jobs), logs, timeout), logs, True))
+        record(judge(run_phase(portal, "sync", "noop-unvalidated", unvalidated_steps(packages, jobs), logs, timeout),
+                     logs, True))
+    if "ckanapi" in tools:
+        inputs = ckanapi_inputs(packages, work / f"N{size}" / "ckanapi")
+        resets.append(portal.reset())
+        say("portal reset; ckanapi")
+        for phase in ("first", "rerun"):
+            steps = ckanapi_steps(portal, inputs, jobs, logs, phase)
+            record(judge(run_phase(portal, "ckanapi", phase, steps, logs, timeout), logs))
+    portable = portable_copies(packages, work / f"N{size}" / "portable") if {"frictionless", "dpckan"} & set(tools) \
+        else None
+    for tool in ("frictionless", "dpckan"):
+        if tool not in tools:
+            continue
+        tool_venv(tool)
+        resets.append(portal.reset())
+        prepare_owners(portal, packages)
+        say(f"portal reset; {tool}")
+        for phase in ("first", "rerun"):
+            if phase == "rerun" and not phases[-1].output.get("published"):
+                record(Phase(tool, phase, ok=False, error="not run: the first publish published nothing"))
+                continue
+            steps = frictionless_steps(portal, portable, organization, phase == "rerun") if tool == "frictionless" \
+                else dpckan_steps(portal, portable, "create" if phase == "first" else "update")
+            record(judge(run_phase(portal, tool, phase, steps, logs, timeout), logs, True))
+    run = {"tools": tools, "jobs": jobs, "reset_seconds": [round(r, 1) for r in resets],
+           "total_seconds": round(time.monotonic() - started, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+           "source": source_state()}
+    return {
+        "size": size, "data_bytes": data_bytes, "resources_per_dataset": len(generate.TABLES),
+        "rows_per_table": list(generate.ROWS), "phases": {p.key: {**asdict(p), "run": 0} for p in phases},
+        "runs": [run], "machine": machine(), "versions": versions(),
+    }
+
+
+def merged(old: dict | None, new: dict) -> dict:
+    """A run of some tools replaces their phases and keeps the others' from earlier runs."""
+    if not old or "runs" not in old:
+        return new
+    number = len(old["runs"])
+    phases = {**old["phases"], **{k: {**v, "run": number} for k, v in new["phases"].items()}}
+    return {**new, "phases": phases, "runs": old["runs"] + new["runs"],
+            "versions": {**old.get("versions", {}), **{k: v for k, v in new["versions"].items() if v}}}
+
+
+def source_state() -> dict:
+    """Which code was measured: the commit, and the files of publisher/ changed since it."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.rstrip("\n") if done.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "changed": [line[3:] for line in git("status", "--porcelain", "--", "publisher").splitlines()]}
+
+
+def machine() -> dict:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+            "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+def versions() -> dict:
+    from importlib.metadata import version
+
+    return {"ckanapi": version("ckanapi"), "frictionless (bench venv)": installed("frictionless", "frictionless"),
+            "dpckan": installed("dpckan", "dpckan"),
+            "frictionless (dpckan venv)": installed("dpckan", "frictionless")}
+
+
+# --- the report ------------------------------------------------------------------------------
+
+ENV = ("PUBLISHER_STACK_DIR=/work/stack-bench PUBLISHER_CKAN_PORT=5200 PUBLISHER_SOLR_PORT=9003 "
+       "PUBLISHER_POSTGRES_PORT=5453 PUBLISHER_REDIS_PORT=6400")
+FINDINGS = BENCH / "findings.md"          # what the numbers mean, written by whoever ran them
+PAIRS = [("first publish", "sync-first", "first"), ("re-run, nothing changed", "sync-noop", "rerun")]
+# the requests of a first sync that fill the DataStore, work the other tools do not do
+DATASTORE_WORK = ("datastore_create", "datastore_upsert", "datastore_delete",
+                  "resource_create_default_resource_views", "resource_patch")
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    if ours is None or theirs is None or not theirs:
+        return "–"
+    return f"{ours / theirs:.2f}"
+
+
+def _speedup(ours: float | None, theirs: float | None) -> str:
+    if not ours or theirs is None:
+        return "–"
+    return f"{theirs / ours:.1f}×"
+
+
+def _cell(text: str, width: int) -> str:
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def comparison_rows(result: dict) -> list[str]:
+    phases, rows = result["phases"], []
+    for label, ours_key, theirs_phase in PAIRS:
+        for tool in TOOLS[1:]:
+            ours, theirs = phases.get(ours_key), phases.get(f"{tool}-{theirs_phase}")
+            if not ours or not theirs or not theirs["ok"]:
+                continue
+            o, t = ours["requests"], theirs["requests"]
+            rows.append(f"| {result['size']} | {label} | {tool} | "
+                        f"{_ratio(ours['wall_seconds'], theirs['wall_seconds'])} "
+                        f"({ours['wall_seconds']} s / {theirs['wall_seconds']} s) | "
+                        f"{_speedup(ours['wall_seconds'], theirs['wall_seconds'])} | "
+                        f"{_ratio(ours['cpu_seconds'], theirs['cpu_seconds'])} | "
+                        f"{_ratio(ours['peak_rss_mb'], theirs['peak_rss_mb'])} | "
+                        f"{_ratio(o['total'], t['total'])} ({o['total']} / {t['total']}) | "
+                        f"{_ratio(o['server_seconds'], t['server_seconds'])} |")
+    return rows
+
+
+def failures(results: list[dict]) -> list[str]:
+    """Each tool that could not publish, once per size, with what the portal or the tool said."""
+    lines = []
+    for result in results:
+        for tool in TOOLS[1:]:
+            first = result["phases"].get(f"{tool}-first")
+            if first and not first["ok"]:
+                published = first.get("output", {}).get("published")
+                lines.append(f"- **{tool}**, N={result['size']}: {published or 0} of {result['size']} published, "
+                             f"{first['requests'].get('total', 0)} requests "
+                             f"({', '.join(f'{a} {n}' for a, n in first['requests'].get('by_action', {}).items())}, "
+                             f"statuses {first['requests'].get('by_status', {})}); first error: "
+                             f"`{_cell(first['error'], 600).replace('`', '')}`")
+    return lines
+
+
+def _datastore_share(phase: dict) -> float:
+    by_action = phase["requests"].get("server_seconds_by_action", {})
+    return sum(v for k, v in by_action.items() if k in DATASTORE_WORK)
+
+
+def targets(results: list[dict]) -> list[str]:
+    lines = []
+    for result in results:
+        n, phases = result["size"], result["phases"]
+        noop, first = phases.get("sync-noop"), phases.get("sync-first")
+        rerun, their_first = phases.get("ckanapi-rerun"), phases.get("ckanapi-first")
+        validate, bare = phases.get("validate-only"), phases.get("sync-noop-unvalidated")
+        if noop and rerun and rerun["ok"]:
+            speed = rerun["wall_seconds"] / noop["wall_seconds"]
+            limit = math.ceil(n / 1000) + 5
+            line = (f"- N={n}, no-op re-sync: **{speed:.1f}×** faster than ckanapi's re-run "
+                    f"({noop['wall_seconds']} s against {rerun['wall_seconds']} s; target ≥ 20×: "
+                    f"{'met' if speed >= 20 else 'missed'}); **{noop['requests']['total']} request(s)** "
+                    f"(target ≤ ⌈N/1000⌉+5 = {limit}: {'met' if noop['requests']['total'] <= limit else 'missed'})")
+            if validate:
+                line += f"; `publisher validate` of the same packages alone: {validate['wall_seconds']} s"
+            if bare and bare["ok"] and bare["wall_seconds"]:
+                line += (f"; the same no-op without validation: {bare['wall_seconds']} s "
+                         f"({rerun['wall_seconds'] / bare['wall_seconds']:.0f}× faster than ckanapi)")
+            lines.append(line)
+        if first and their_first and their_first["ok"]:
+            speed = their_first["wall_seconds"] / first["wall_seconds"]
+            ours_server, theirs_server = first["requests"]["server_seconds"], their_first["requests"]["server_seconds"]
+            datastore = _datastore_share(first)
+            lines.append(f"- N={n}, first publish: **{speed:.2f}×** ckanapi's speed ({first['wall_seconds']} s "
+                         f"against {their_first['wall_seconds']} s; target ≥ 2×: {'met' if speed >= 2 else 'missed'}); "
+                         f"{first['requests']['total']} requests against {their_first['requests']['total']}; "
+                         f"server time {ours_server} s against {theirs_server} s, of which {datastore:.1f} s "
+                         f"({datastore / ours_server:.0%}) fill the DataStore (tables, previews, the loaded-hash "
+                         f"mark), which ckanapi does not do; the rest, {ours_server - datastore:.1f} s, is "
+                         f"{(ours_server - datastore) / theirs_server:.2f}× ckanapi's")
+    memory = [f"N={r['size']}: " + ", ".join(f"{k.removeprefix('sync-')} {r['phases'][k]['peak_rss_mb']} MB"
+                                             for k in ("sync-first", "sync-noop") if k in r["phases"])
+              for r in results if "sync-first" in r["phases"]]
+    if memory:
+        lines.append("- peak memory of `publisher sync`: " + "; ".join(memory))
+    return lines
+
+
+def phase_rows(result: dict) -> list[str]:
+    rows = []
+    for key, p in result["phases"].items():
+        if p["error"].startswith("not run"):
+            continue
+        actions = ", ".join(f"{a} {n}" for a, n in sorted(p["requests"].get("by_action", {}).items(),
+                                                           key=lambda kv: -kv[1])[:7])
+        rows.append(f"| {result['size']} | {key} | {'ok' if p['ok'] else 'failed'} | {p['wall_seconds']} | "
+                    f"{p['cpu_seconds']} | {p['peak_rss_mb']} | {p['requests'].get('total', 0)} | "
+                    f"{p['requests'].get('server_seconds', 0)} | {p['load_before']}→{p['load_after']} | "
+                    f"{_cell(actions, 200)} |")
+    return rows
+
+
+def write_report(results: list[dict]) -> None:
+    results = sorted(results, key=lambda r: r["size"])
+    out = ["# Benchmarks: `publisher sync` against the tools in use today", "",
+           "Generated by `bench/run.py` from `bench/results/bench-N*.json` and `bench/findings.md`; "
+           "do not edit by hand.", "",
+           "Each tool publishes the same N synthetic packages (`bench/generate.py`: three tables of "
+           f"{generate.ROWS[0]}–{generate.ROWS[1]} rows each, Thai text, complete GD-Catalog metadata) to the same "
+           "local CKAN 2.11, reset before each tool. Requests are counted at the server (CKAN's access log: every "
+           "retry and download included). Wall time, CPU time and peak memory are those of the tool's own "
+           "processes (ckanapi's worker processes included); *server time* is the sum of the durations the server "
+           "logged for the tool's requests. The machine has 2 cores shared with other work, so times vary from run "
+           "to run (the load column of the last table); request counts do not.", "",
+           "To reproduce (a portal of its own, reset for every tool; `--tools` runs some of them, `--report` only "
+           "rewrites this file):", "", "```console",
+           f"{ENV} .venv/bin/python bench/run.py --sizes 10 100", f"{ENV} .venv/bin/python bench/run.py --sizes 1000 "
+           "--tools sync", f"{ENV} .venv/bin/python bench/run.py --sizes 1000 --tools ckanapi", "```", "",
+           "## Ours / theirs", "",
+           "A ratio below 1 means `publisher sync` needed less; *speed-up* is their wall time over ours.", "",
+           "| N | run | against | wall time (ours / theirs) | speed-up | CPU | peak memory | requests | "
+           "server time |", "|---|---|---|---|---|---|---|---|---|"]
+    for result in results:
+        out += comparison_rows(result)
+    out += ["", "## Tools that could not publish", ""] + (failures(results) or ["None."])
+    out += ["", "## Against the targets", ""] + targets(results)
+    if FINDINGS.exists():
+        out += ["", FINDINGS.read_text(encoding="utf-8").strip()]
+    out += ["", "## Every phase", "",
+            "`validate-only` is `publisher validate` on the same packages; `sync-noop-unvalidated` is the no-op "
+            "sync with validation left out (`sync(..., validate=False)`), to show what validation costs.", "",
+            "| N | phase | result | wall s | CPU s | peak MB | requests | server s | load | requests by kind |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for result in results:
+        out += phase_rows(result)
+    out += ["", "## What was run", ""]
+    for result in results:
+        out.append(f"- N={result['size']} ({result['data_bytes'] / 2**20:.0f} MB of packages):")
+        for run in result["runs"]:
+            changed = f" with local changes to {', '.join(run['source']['changed'])}" if run["source"]["changed"] \
+                else ""
+            out.append(f"  - {', '.join(run['tools'])}: `--jobs`/`-p` {run['jobs']}, {run['total_seconds']} s in all "
+                       f"(portal resets {', '.join(str(r) for r in run['reset_seconds'])} s), finished "
+                       f"{run['finished']}, code at {run['source']['commit']}{changed}")
+    if results:
+        out.append(f"- machine: {results[-1]['machine']}")
+        out.append(f"- versions: {results[-1]['versions']}")
+    REPORT.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def load_results() -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS.glob("bench-N*.json"))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
+    parser.add_argument("--jobs", type=int, default=4, help="sync --jobs and ckanapi -p (default 4)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per command before it is stopped")
+    parser.add_argument("--work", type=Path, default=RESULTS / "work", help="where packages and inputs are written")
+    parser.add_argument("--down", action="store_true", help="stop the portal at the end")
+    parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md from bench/results/")
+    args = parser.parse_args(argv)
+    if args.report:
+        write_report(load_results())
+        return 0
+    portal = BenchPortal.from_env()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    try:
+        for size in args.sizes:
+            result = bench_size(portal, size, args.tools, args.jobs, args.timeout, args.work)
+            path = RESULTS / f"bench-N{size}.json"
+            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+            path.write_text(json.dumps(merged(old, result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            write_report(load_results())
+    finally:
+        if args.down:
+            portal.down()
+    print(REPORT.read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
