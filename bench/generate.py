@@ -53,7 +53,8 @@ SOURCE_FIELDS = [
      "description_en": "Id of the source report in the report registry", "constraints": {"required": True}},
     {"name": "source_line", "type": "integer", "title": "บรรทัดในรายงาน", "title_en": "Line in the report",
      "description": "เลขบรรทัดของข้อความอ้างอิงในรายงาน (เริ่มที่ ๑)",
-     "description_en": "1-based line of the quoted passage in the report", "constraints": {"required": True, "minimum": 1}},
+     "description_en": "1-based line of the quoted passage in the report",
+     "constraints": {"required": True, "minimum": 1}},
     {"name": "source_text", "type": "string", "title": "ข้อความอ้างอิง", "title_en": "Quoted passage",
      "description": "ข้อความในรายงานที่ค่าในแถวนี้ยกมา", "description_en": "The passage of the report the row quotes",
      "constraints": {"required": True}},
@@ -172,8 +173,8 @@ def package(index: int, prefix: str = "bench", seed: int = SEED) -> tuple[dict, 
         "name": f"{prefix}-{index:04d}",
         "title": f"ชุดข้อมูลทดสอบการเผยแพร่ ชุดที่ {index + 1}: {topic} จังหวัด{province} ({prefix})",
         "title_en": f"Publishing benchmark dataset {index + 1} ({prefix})",
-        "description": f"ข้อมูลสังเคราะห์เรื่อง{topic} สามตาราง สร้างขึ้นเพื่อวัดความเร็วและจำนวนคำขอของเครื่องมือเผยแพร่ "
-                       f"ทุกแถวอ้างอิงข้อความจริงในรายงานต้นทาง",
+        "description": f"ข้อมูลสังเคราะห์เรื่อง{topic} สามตาราง สร้างขึ้นเพื่อวัดความเร็ว"
+                       f"และจำนวนคำขอของเครื่องมือเผยแพร่ ทุกแถวอ้างอิงข้อความจริงในรายงานต้นทาง",
         "description_en": "Synthetic data in three tables, made to measure the speed and request count of "
                           "publishing tools; every row quotes a real passage of a source report.",
         **template(),

@@ -29,6 +29,7 @@ reset for every tool, so the harness refuses to run on the default portal.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -166,6 +167,7 @@ class Phase:
     ok: bool = True
     error: str = ""
     output: dict = field(default_factory=dict)   # what the tool itself reported (JSON), when it did
+    code: dict = field(default_factory=dict)     # the project's code when the phase started
 
     @property
     def key(self) -> str:
@@ -174,7 +176,7 @@ class Phase:
 
 def run_phase(portal: BenchPortal, tool: str, phase: str, steps: list[Step], logs: Path,
               timeout: float) -> Phase:
-    result = Phase(tool, phase, load_before=round(os.getloadavg()[0], 2))
+    result = Phase(tool, phase, load_before=round(os.getloadavg()[0], 2), code=source_state())
     offset = portal.log_offset()
     token = portal.token()
     for number, step in enumerate(steps):
@@ -261,9 +263,12 @@ def tail(path: Path, lines: int = 8) -> str:
 
 # --- the tools --------------------------------------------------------------------------------
 
-def sync_steps(packages: Path, jobs: int) -> list[Step]:
+def sync_steps(packages: Path, jobs: int, first: bool) -> list[Step]:
+    """The first publish passes --revalidate: sync remembers which packages passed validation
+    (var/validated.json), and an earlier run of the benchmark must not spare a first publish
+    its validation. The no-op run is left to use what the first one remembered."""
     argv = [PYTHON, "-m", "publisher", "sync", "--packages", str(packages), "--catalog", CATALOG, "--json",
-            "--jobs", str(jobs)]
+            "--jobs", str(jobs)] + (["--revalidate"] if first else [])
     return [Step(argv, " ".join(["publisher"] + argv[3:]))]
 
 
@@ -451,6 +456,7 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         shutil.rmtree(logs)
     logs.mkdir(parents=True)
     started = time.monotonic()
+    source = source_state()
     packages = work / f"N{size}" / "packages"
     generate.generate(size, packages)
     data_bytes = sum(p.stat().st_size for p in packages.rglob("*") if p.is_file())
@@ -472,7 +478,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         resets.append(portal.reset())
         say("portal reset; publisher sync")
         for phase in ("first", "noop"):
-            record(judge(run_phase(portal, "sync", phase, sync_steps(packages, jobs), logs, timeout), logs, True))
+            record(judge(run_phase(portal, "sync", phase, sync_steps(packages, jobs, phase == "first"), logs,
+                                   timeout), logs, True))
         record(judge(run_phase(portal, "sync", "noop-unvalidated", unvalidated_steps(packages, jobs), logs, timeout),
                      logs, True))
     if "ckanapi" in tools:
@@ -500,7 +507,9 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
             record(judge(run_phase(portal, tool, phase, steps, logs, timeout), logs, True))
     run = {"tools": tools, "jobs": jobs, "reset_seconds": [round(r, 1) for r in resets],
            "total_seconds": round(time.monotonic() - started, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-           "source": source_state()}
+           "source": source}
+    if source_state() != source:
+        run["source_at_end"] = source_state()   # the code changed while it ran: see each phase's "code"
     return {
         "size": size, "data_bytes": data_bytes, "resources_per_dataset": len(generate.TABLES),
         "rows_per_table": list(generate.ROWS), "phases": {p.key: {**asdict(p), "run": 0} for p in phases},
@@ -519,12 +528,16 @@ def merged(old: dict | None, new: dict) -> dict:
 
 
 def source_state() -> dict:
-    """Which code was measured: the commit, and the files of publisher/ changed since it."""
+    """Which code was measured: the commit, the files of publisher/ changed since it, and a
+    digest of publisher/ as it is (the same digest, the same code)."""
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.rstrip("\n") if done.returncode == 0 else ""
 
-    return {"commit": git("rev-parse", "--short", "HEAD"),
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "publisher").rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return {"commit": git("rev-parse", "--short", "HEAD"), "publisher_sha256": digest.hexdigest()[:12],
             "changed": [line[3:] for line in git("status", "--porcelain", "--", "publisher").splitlines()]}
 
 
@@ -698,12 +711,15 @@ def write_report(results: list[dict]) -> None:
     out += ["", "## What was run", ""]
     for result in results:
         out.append(f"- N={result['size']} ({result['data_bytes'] / 2**20:.0f} MB of packages):")
-        for run in result["runs"]:
+        for number, run in enumerate(result["runs"]):
+            kept = sum(phase.get("run") == number for phase in result["phases"].values())
             changed = f" with local changes to {', '.join(run['source']['changed'])}" if run["source"]["changed"] \
                 else ""
+            moved = " (the code changed while it ran)" if run.get("source_at_end") else ""
+            moved += "; its phases were all run again later and replaced" if not kept else ""
             out.append(f"  - {', '.join(run['tools'])}: `--jobs`/`-p` {run['jobs']}, {run['total_seconds']} s in all "
                        f"(portal resets {', '.join(str(r) for r in run['reset_seconds'])} s), finished "
-                       f"{run['finished']}, code at {run['source']['commit']}{changed}")
+                       f"{run['finished']}, code at {run['source']['commit']}{changed}{moved}")
     if results:
         out.append(f"- machine: {results[-1]['machine']}")
         out.append(f"- versions: {results[-1]['versions']}")
