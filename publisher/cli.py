@@ -16,6 +16,7 @@ from rich.table import Table
 
 from publisher import __version__, packages, stack
 from publisher import validate as validation
+from publisher.catalog.client import portal_for
 from publisher.extract import RecipeError
 from publisher.reports import ReportError, load_registry, verify
 
@@ -203,15 +204,6 @@ CatalogOption = typer.Option("thai-opendata-publisher", "--catalog", envvar="PUB
                                   "only those are read, updated and pruned.")
 
 
-def _portal(url: str | None):
-    from publisher.catalog.client import Portal, read_token
-
-    local = stack.Stack.from_env()
-    if url and url.rstrip("/") != local.ckan_url.rstrip("/"):
-        return Portal(url.rstrip("/"), read_token())
-    return Portal(local.ckan_url, read_token(default_file=local.token_file))
-
-
 def _short_value(value, width: int = 60) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     text = " ".join(text.split())
@@ -261,7 +253,7 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
     """
     from publisher.catalog import sync as syncing
 
-    portal = _portal(portal_url)
+    portal = portal_for(portal_url)
     try:
         the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
                                                 prune_share=prune_share, catalog=catalog)
@@ -303,7 +295,7 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
 
     from publisher.catalog import sync as syncing
 
-    portal = _portal(portal_url)
+    portal = portal_for(portal_url)
     bar = Progress(TextColumn("[bold]sync[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, transient=True,
                    disable=as_json or not err.is_terminal)
@@ -370,20 +362,15 @@ LOCAL_PORTAL = "local"
 
 def _portal_rules(portal: str | None, log: Console) -> validation.PortalRules | None:
     """The rules of the portal named by --portal ('local': the one publisher ckan up runs)."""
-    from publisher.catalog.client import Portal, read_token
-
     if portal is None:
         return None
-    local = stack.Stack.from_env()
-    url = local.ckan_url if portal == LOCAL_PORTAL else portal.rstrip("/")
-    if not url.startswith(("http://", "https://")):
+    if portal != LOCAL_PORTAL and not portal.startswith(("http://", "https://")):
         err.print(f"--portal takes a portal URL (http://…) or 'local', not {portal!r}")
         raise typer.Exit(2)
-    # the local portal's token file is for the local portal only
-    token = read_token(default_file=local.token_file if url == local.ckan_url else None)
-    log.print(f"[dim]…[/] portal {url}")
+    target = portal_for(None if portal == LOCAL_PORTAL else portal)
+    log.print(f"[dim]…[/] portal {target.url}")
     try:
-        return validation.fetch_portal_rules(Portal(url, token))
+        return validation.fetch_portal_rules(target)
     except validation.PortalError as exc:
         err.print(f"[bold red]portal unreachable:[/] {escape(str(exc))}")
         raise typer.Exit(2)

@@ -33,10 +33,9 @@ import schedule
 
 from publisher import PROJECT_ROOT, packages
 from publisher import validate as validation
-from publisher.catalog.client import Portal, read_token
+from publisher.catalog.client import Portal, portal_for
 from publisher.extract import RecipeError
 from publisher.reports import REPORTS_DIR, Registry, ReportError, load_registry
-from publisher.stack import Stack
 
 CONFIG_FILE = PROJECT_ROOT / "publisher.toml"
 ENV_PREFIX = "PUBLISHER_SCHEDULE_"
@@ -345,14 +344,9 @@ def validate_step(packages_dir: Path, reports_dir: Path) -> Step:
 
 
 def portal_of(config: Config, env: dict[str, str] | None = None) -> Portal:
-    """The configured portal (or $PUBLISHER_CKAN_URL, as `publisher sync` reads it), else the local
-    one; its token as client.read_token finds it, the local token file only for the local portal."""
+    """The configured portal, else $PUBLISHER_CKAN_URL (as `publisher sync` reads it), else the local one."""
     env = os.environ if env is None else env
-    local = Stack.from_env(env)
-    url = (config.portal or env.get("PUBLISHER_CKAN_URL", "")).strip().rstrip("/")
-    if url and url != local.ckan_url:
-        return Portal(url, read_token(env))
-    return Portal(local.ckan_url, read_token(env, default_file=local.token_file))
+    return portal_for(config.portal or env.get("PUBLISHER_CKAN_URL"), env)
 
 
 def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say):

@@ -70,3 +70,17 @@ def read_token(env: dict[str, str] | None = None, default_file: Path | None = No
     if path and Path(path).exists():
         return Path(path).read_text().strip() or None
     return None
+
+
+def portal_for(url: str | None = None, env: dict[str, str] | None = None) -> Portal:
+    """The portal at ``url``, or the local one when no URL (or the local URL) is given. The
+    local portal's token file is sent to the local portal only; any other gets the token of
+    ``PUBLISHER_CKAN_TOKEN`` or ``PUBLISHER_CKAN_TOKEN_FILE``."""
+    from publisher.stack import Stack
+
+    env = os.environ if env is None else env
+    local = Stack.from_env(env)
+    url = (url or "").strip().rstrip("/")
+    if url and url != local.ckan_url.rstrip("/"):
+        return Portal(url, read_token(env))
+    return Portal(local.ckan_url, read_token(env, default_file=local.token_file))

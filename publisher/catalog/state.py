@@ -22,9 +22,6 @@ class PortalState:
     groups: dict[str, dict] = field(default_factory=dict)          # name -> group dict
     duplicates: list[str] = field(default_factory=list)            # names seen twice while paging
 
-    def to_json(self) -> dict:
-        return {"datasets": self.datasets, "organizations": self.organizations, "groups": self.groups}
-
 
 def read_datasets(call, catalog: str = MARKER, page: int = PAGE) -> PortalState:
     state = PortalState()
