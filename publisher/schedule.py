@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import threading
+import time
 import tomllib
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -178,6 +179,14 @@ def lock_holder(lock_file: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def _wait_for_holder(lock_file: Path, seconds: float = 2.0) -> int | None:
+    """The holder writes its pid just after taking the lock: give it that moment."""
+    deadline = time.monotonic() + seconds
+    while (pid := lock_holder(lock_file)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return pid
+
+
 @contextmanager
 def job_lock(lock_file: Path) -> Iterator[None]:
     """An exclusive flock for as long as the block runs; the kernel drops it if the process dies."""
@@ -187,7 +196,7 @@ def job_lock(lock_file: Path) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise Locked(lock_file, lock_holder(lock_file)) from None
+        raise Locked(lock_file, _wait_for_holder(lock_file)) from None
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
