@@ -167,7 +167,29 @@ def _close(files: dict) -> None:
 def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: bool) -> None:
     """Replace the DataStore table of a resource with the CSV's rows and its data dictionary,
     then ask for the default views: a table preview can only be made once the table exists."""
-    resource_id = remote["id"]
+    for attempt in range(api.attempts):
+        try:
+            _fill_table(api, resource, remote["id"], replace or attempt > 0)
+            break
+        except ckanapi.ValidationError as exc:
+            if "resource_id" in exc.error_dict:
+                # the DataStore's way of saying the resource is gone: the portal changed under the plan
+                raise ckanapi.NotFound(f"resource {remote['id']}") from None
+            # a run killed mid-load leaves its last request running on the server; until it ends,
+            # making the same table again collides with it in PostgreSQL (unique violation 23505)
+            if not _table_collision(exc) or attempt + 1 == api.attempts:
+                raise
+            api.sleep(api.backoff * 2 ** attempt * (1 + random.random() / 2))
+    api.call("resource_create_default_resource_views", resource={**remote, "datastore_active": True},
+             create_datastore_views=True)
+
+
+def _table_collision(exc: ckanapi.ValidationError) -> bool:
+    info = exc.error_dict.get("info")
+    return isinstance(info, dict) and info.get("pgcode") == "23505"
+
+
+def _fill_table(api: Api, resource: LocalResource, resource_id: str, replace: bool) -> None:
     if replace:
         try:
             api.call("datastore_delete", resource_id=resource_id, force=True)
@@ -185,8 +207,6 @@ def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: boo
             chunk = datastore_records(schema, _take(reader, CHUNK))
             if chunk:
                 api.call("datastore_upsert", resource_id=resource_id, force=True, method="insert", records=chunk)
-    api.call("resource_create_default_resource_views", resource={**remote, "datastore_active": True},
-             create_datastore_views=True)
 
 
 def _take(reader, n: int) -> list[list[str]]:
