@@ -10,6 +10,7 @@ import shutil
 import pytest
 import requests
 
+from publisher.catalog.apply import Api, add_table_views
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
 from publisher.catalog.sync import plan, sync
 from publisher.validate import rules
@@ -46,6 +47,10 @@ def test_first_sync_creates_everything_and_the_second_writes_nothing(portal, cka
     # every CSV and each package's datapackage.json, uploaded once
     assert first.summary()["uploads"] == local_resources + 2
     assert first.summary()["datastore_loads"] == local_resources
+    # each table is marked loaded in the call that uploads it (it fits one datastore_create), and
+    # the table previews are asked for once per dataset
+    assert "resource_patch" not in first.calls, first.calls
+    assert first.calls["package_create_default_resource_views"] == 2
 
     second = run(portal, catalog)
     assert second.exit_code == 0
@@ -80,6 +85,21 @@ def test_every_resource_downloads_with_the_sha256_of_the_local_file(portal, ckan
             assert resource["url_type"] == "upload"
             assert resource["datastore_active"] is True
             assert resource[DATASTORE_HASH] == resource["hash"]
+
+
+def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, ckan, catalog):
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    dataset = ckan.action.package_show(id=name)
+    tables = [r for r in dataset["resources"] if r.get("datastore_active")]
+    for resource in tables:
+        for view in ckan.action.resource_view_list(id=resource["id"]):
+            ckan.action.resource_view_delete(id=view["id"])
+    add_table_views(Api(portal), {"id": dataset["id"], "name": name}, tables)
+    for resource in tables:
+        assert [v["view_type"] for v in ckan.action.resource_view_list(id=resource["id"])] == ["datatables_view"]
+    add_table_views(Api(portal), {"id": dataset["id"], "name": name}, tables)     # kept, not doubled
+    assert len(ckan.action.resource_view_list(id=tables[0]["id"])) == 1
 
 
 def test_datastore_has_the_rows_and_a_thai_english_data_dictionary(portal, ckan, catalog):

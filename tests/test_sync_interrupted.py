@@ -168,7 +168,9 @@ def test_a_load_overlapping_one_still_running_on_the_server_waits_and_succeeds(p
     path = tmp_path / "t.csv"
     path.write_text("n,label\n" + "".join(f"{n},แถวที่ {n}\n" for n in range(rows)), encoding="utf-8")
     schema = {"fields": [{"name": "n", "type": "integer"}, {"name": "label", "type": "string"}]}
-    resource = LocalResource(key="t", path=path, sha256=None, fields={}, schema=schema)
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [{"name": "t", "schema": schema}]}))
+    resource = LocalResource(key="t", path=path, sha256=None, fields={}, tabular=True,
+                             descriptor=tmp_path / "datapackage.json")
     api, failures = Api(portal), []
 
     def load():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -112,14 +113,30 @@ def test_duplicate_and_leftover_resources_are_deleted(local):
     assert "res-hand" not in {r.id for r in step.resources}
 
 
-def test_the_descriptor_resource_follows_the_schema_not_the_file_hashes(local):
+def test_the_descriptor_resource_follows_the_schema_not_the_file_hashes(local, tmp_path):
     remote = as_portal_returns(local)
     remote["resources"][0]["hash"] = "0" * 64           # a file changed: the descriptor did not
     assert next(r for r in dataset_step(local, remote).resources if r.key == mapping.DATAPACKAGE).action == "unchanged"
-    changed = copy.deepcopy(local)
-    changed.descriptor["resources"][0]["schema"]["fields"][0]["description"] += " (แก้ไข)"
+    shutil.copytree(PACKAGE, tmp_path / PACKAGE.name)
+    descriptor = json.loads((tmp_path / PACKAGE.name / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"][0]["schema"]["fields"][0]["description"] += " (แก้ไข)"
+    (tmp_path / PACKAGE.name / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False),
+                                                             encoding="utf-8")
+    changed = mapping.load_dataset(tmp_path / PACKAGE.name)
     assert next(r for r in dataset_step(changed, as_portal_returns(local)).resources
                 if r.key == mapping.DATAPACKAGE).action == "reupload"
+
+
+def test_a_descriptor_edited_during_a_run_is_refused_not_published(local, tmp_path):
+    shutil.copytree(PACKAGE, tmp_path / PACKAGE.name)
+    read = mapping.load_dataset(tmp_path / PACKAGE.name)
+    assert read.descriptor["name"] == local.name
+    path = tmp_path / PACKAGE.name / "datapackage.json"
+    path.write_text(path.read_text(encoding="utf-8").replace(local.name, local.name + "-x"), encoding="utf-8")
+    with pytest.raises(mapping.MappingError, match="changed while this run was under way"):
+        mapping.portal_datapackage(read, {})
+    with pytest.raises(mapping.MappingError, match="changed while this run was under way"):
+        _ = next(r for r in read.resources if r.tabular).schema
 
 
 def _state(*names: str, deleted: tuple[str, ...] = ()) -> PortalState:
@@ -256,3 +273,16 @@ def test_a_package_that_passed_is_not_validated_again_until_a_byte_changes(tmp_p
     local, skipped = load_local(tmp_path / "packages")
     assert provinces.name in skipped and "table.hash" in skipped[provinces.name]
     assert [d.name for d in local] == [n for n in folders if n != provinces.name]
+
+
+def test_a_table_is_marked_loaded_on_upload_only_if_one_call_loads_it_whole(tmp_path):
+    from publisher.catalog.apply import CHUNK, fits_one_call
+    from publisher.catalog.map import LocalResource
+
+    def table(rows: int) -> LocalResource:
+        path = tmp_path / f"t{rows}.csv"
+        path.write_text("\ufeffn\n" + "".join(f"{n}\n" for n in range(rows)), encoding="utf-8")
+        return LocalResource(key="t", path=path, sha256=None, fields={}, tabular=True)
+
+    assert fits_one_call(table(0)) and fits_one_call(table(CHUNK))
+    assert not fits_one_call(table(CHUNK + 1))

@@ -2,8 +2,12 @@
 next one: nothing is published half-done, nothing is created twice.
 
 - A new dataset is created private, filled, and made public last.
-- A file's ``hash`` is set in the same call that uploads it, and a DataStore table is marked
-  loaded (``datastore_hash``) only after the load, so an interrupted step is redone.
+- A file's ``hash`` is set in the same call that uploads it. A table counts as loaded only when
+  the resource's ``datastore_hash`` is the file's sha256 *and* CKAN's ``datastore_active`` is
+  true. A new resource whose rows fit one ``datastore_create`` gets its ``datastore_hash`` as it
+  is uploaded, since that one call makes the table whole or not at all and only then sets
+  ``datastore_active``; otherwise the hash is written after the last row, so an interrupted load
+  is redone.
 - A create that timed out or failed on the server is retried only after a read shows it did
   not happen.
 """
@@ -165,8 +169,7 @@ def _close(files: dict) -> None:
 
 
 def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: bool) -> None:
-    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary,
-    then ask for the default views: a table preview can only be made once the table exists."""
+    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary."""
     for attempt in range(api.attempts):
         try:
             _fill_table(api, resource, remote["id"], replace or attempt > 0)
@@ -180,8 +183,22 @@ def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: boo
             if not _table_collision(exc) or attempt + 1 == api.attempts:
                 raise
             api.sleep(api.backoff * 2 ** attempt * (1 + random.random() / 2))
-    api.call("resource_create_default_resource_views", resource={**remote, "datastore_active": True},
-             create_datastore_views=True)
+
+
+def fits_one_call(resource: LocalResource) -> bool:
+    """Whether one ``datastore_create`` loads the whole table (at most CHUNK rows)."""
+    with open(resource.path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader, None)
+        return len(_take(reader, CHUNK + 1)) <= CHUNK
+
+
+def add_table_views(api: Api, dataset: dict, loaded: list[dict]) -> None:
+    """The portal's default table previews for the tables just loaded, in one request per dataset
+    (a preview can only be made once its table exists; existing ones are kept)."""
+    if loaded:
+        api.call("package_create_default_resource_views", create_datastore_views=True,
+                 package={**dataset, "resources": [{**r, "datastore_active": True} for r in loaded]})
 
 
 def _table_collision(exc: ckanapi.ValidationError) -> bool:
@@ -190,12 +207,12 @@ def _table_collision(exc: ckanapi.ValidationError) -> bool:
 
 
 def _fill_table(api: Api, resource: LocalResource, resource_id: str, replace: bool) -> None:
+    schema = resource.schema
     if replace:
         try:
             api.call("datastore_delete", resource_id=resource_id, force=True)
         except ckanapi.NotFound:
             pass
-    schema = resource.schema
     with open(resource.path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         next(reader)
@@ -227,9 +244,11 @@ def apply_resource(api: Api, step: ResourceStep, local: LocalResource, package_i
         return None
     filename = local.path.name
     if step.action == "create":
+        whole = local.tabular and fits_one_call(local)
+        marked = {DATASTORE_HASH: local.sha256} if whole else {}
         files = _upload(local.path, filename)
         try:
-            remote = api.call("resource_create", files=files, package_id=package_id, **local.fields,
+            remote = api.call("resource_create", files=files, package_id=package_id, **local.fields, **marked,
                               exists=lambda: _resource_by_key(api, package_id, local.key))
         finally:
             _close(files)
@@ -237,14 +256,15 @@ def apply_resource(api: Api, step: ResourceStep, local: LocalResource, package_i
         if local.tabular:
             load_datastore(api, local, remote, replace=False)   # a resource made just now has no table
             outcome.datastore.append(local.key)
-            remote = api.call("resource_patch", id=remote["id"], **{DATASTORE_HASH: local.sha256})
+            if not whole:
+                remote = api.call("resource_patch", id=remote["id"], **{DATASTORE_HASH: local.sha256})
         return remote
     if step.datastore:
         # the search index can lag behind datastore_active: a table may exist that it does not show
         load_datastore(api, local, remote or {"id": step.id, "package_id": package_id}, replace=True)
         outcome.datastore.append(local.key)
     patch = {k: local.fields[k] for k in step.changes}
-    if step.datastore:
+    if step.datastore and (remote or {}).get(DATASTORE_HASH) != local.sha256:
         patch[DATASTORE_HASH] = local.sha256
     if step.action == "reupload":
         files = _upload(local.path, filename)
@@ -307,13 +327,18 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         if key and resource["id"] not in dropped and chosen.get(key, resource["id"]) == resource["id"]:
             current.setdefault(key, resource)
     by_key = {r.key: r for r in local.resources}
+    loaded: list[dict] = []
     for resource_step in step.resources:
         if resource_step.action == "unchanged" or (resource_step.key == DATAPACKAGE and resource_step.action != "delete"):
             continue      # the descriptor is written last, once every file's URL is known
         found = next((r for r in remote.get("resources", []) if r["id"] == resource_step.id), None)
+        tables = len(outcome.datastore)
         result = apply_resource(api, resource_step, by_key.get(resource_step.key), package_id, found, outcome)
         if result is not None:
             current[resource_step.key] = result
+        if len(outcome.datastore) > tables:
+            loaded.append(result or found or {"id": resource_step.id, "package_id": package_id})
+    add_table_views(api, {"id": package_id, "name": local.name}, loaded)
     urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
     if DATAPACKAGE in by_key:
         current[DATAPACKAGE] = apply_datapackage(api, local, package_id, current.get(DATAPACKAGE), urls, outcome)

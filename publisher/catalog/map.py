@@ -36,24 +36,53 @@ class MappingError(ValueError):
 
 @dataclass(frozen=True)
 class LocalResource:
+    """What planning needs of a resource. The Table Schema is read again from the descriptor
+    when a table is loaded, so a sync of many packages does not hold every schema at once."""
+
     key: str                 # the Frictionless resource name
     path: Path | None        # the file to upload; None for the descriptor, rendered at publish time
     sha256: str | None
     fields: dict             # the CKAN resource fields we own
-    schema: dict | None = None
+    tabular: bool = False    # has a Table Schema, so it is loaded into the DataStore
+    descriptor: Path | None = None
+    descriptor_sha256: str = field(default="", repr=False)
 
     @property
-    def tabular(self) -> bool:
-        return self.schema is not None
+    def schema(self) -> dict:
+        descriptor = read_descriptor(self.descriptor, self.descriptor_sha256)
+        return next(r for r in descriptor["resources"] if r["name"] == self.key)["schema"]
 
 
 @dataclass(frozen=True)
 class LocalDataset:
+    """A package as the portal will hold it. Only the fields are kept; the descriptor itself is
+    read again when it is published, and must still be the one that was read (and validated)."""
+
     name: str
     directory: Path
     fields: dict                          # the CKAN dataset fields we own, resources excluded
     resources: list[LocalResource]
-    descriptor: dict = field(repr=False)
+    descriptor_sha256: str = field(default="", repr=False)
+
+    @property
+    def descriptor(self) -> dict:
+        return read_descriptor(self.directory / "datapackage.json", self.descriptor_sha256)
+
+
+def read_descriptor(path: Path, sha256: str = "") -> dict:
+    """``sha256``: the bytes read the first time; a descriptor edited since is refused."""
+    content, descriptor = _read_descriptor(path)
+    if sha256 and hashlib.sha256(content).hexdigest() != sha256:
+        raise MappingError(f"{path}: changed while this run was under way; run it again")
+    return descriptor
+
+
+def _read_descriptor(path: Path) -> tuple[bytes, dict]:
+    try:
+        content = path.read_bytes()
+        return content, json.loads(content.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MappingError(f"{path}: cannot read: {exc}") from None
 
 
 # --- organizations and groups ----------------------------------------------------------
@@ -163,10 +192,8 @@ def datapackage_fields(content: bytes) -> dict:
 
 def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, catalog: str = MARKER) -> LocalDataset:
     descriptor_path = directory / "datapackage.json"
-    try:
-        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MappingError(f"{descriptor_path}: cannot read: {exc}") from None
+    content, descriptor = _read_descriptor(descriptor_path)
+    digest = hashlib.sha256(content).hexdigest()
     try:
         fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups, catalog)
         resources = []
@@ -174,14 +201,15 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
             path = directory / resource["path"]
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
-                                           fields=resource_fields(resource), schema=resource.get("schema")))
+                                           fields=resource_fields(resource), tabular="schema" in resource,
+                                           descriptor=descriptor_path, descriptor_sha256=digest))
     except KeyError as exc:
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
     except MappingError as exc:
         raise MappingError(f"{descriptor_path}: {exc}") from None
     resources.append(LocalResource(key=DATAPACKAGE, path=None, sha256=None, fields={}))
-    return LocalDataset(name=descriptor["name"], directory=directory, fields=fields,
-                        resources=resources, descriptor=descriptor)
+    return LocalDataset(name=descriptor["name"], directory=directory, fields=fields, resources=resources,
+                        descriptor_sha256=digest)
 
 
 def portal_datapackage(dataset: LocalDataset, urls: dict[str, str]) -> bytes:
@@ -190,7 +218,7 @@ def portal_datapackage(dataset: LocalDataset, urls: dict[str, str]) -> bytes:
 
     Each file's hash and size stay on its own portal resource (``hash``, ``size``), not here:
     a changed CSV then re-uploads that CSV alone, and the descriptor only when its schema changes."""
-    descriptor = json.loads(json.dumps(dataset.descriptor))
+    descriptor = dataset.descriptor
     for resource in descriptor.get("resources", []):
         resource["path"] = urls[resource["name"]]
         for key in ("scheme", "hash", "bytes"):

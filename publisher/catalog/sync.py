@@ -28,6 +28,7 @@ Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
 
 EXIT_OK, EXIT_INVALID, EXIT_API = 0, 1, 2
 RETRY_PAUSE = 1.0
+VERIFY_BATCH = 500      # datasets read back per package_search
 
 
 class StalePlan(RuntimeError):
@@ -169,6 +170,9 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
     report.plan = the_plan
     report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
     report.stale_index = sorted(set(state.duplicates))
+    # keep only what the writes need: a portal's worth of unchanged datasets is not held on to
+    writing = {s.name for s in the_plan.datasets if s.writes}
+    state.datasets = {n: d for n, d in state.datasets.items() if n in writing}
     context = {"local": {d.name: d for d in local}, "state": state, "organizations": organizations,
                "groups": groups}
     return the_plan, report, api, context
@@ -239,7 +243,7 @@ def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: in
                 return apply_dataset(api, dataset_step(local, fresh), local, fresh)
         except PortalUnreachable:
             raise
-        except (ckanapi.CKANAPIError, SyncError, OSError) as exc:
+        except (ckanapi.CKANAPIError, SyncError, OSError, mapping.MappingError) as exc:
             return Outcome(step.name, step.action, ok=False, error=describe(exc, api.portal))
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -268,29 +272,30 @@ def _show(api: Api, name: str) -> dict | None:
 def _verify(names: list[str], context: dict, api: Api, report: SyncReport) -> dict[str, DatasetStep]:
     """Re-read what was written: anything still different is reported, never assumed.
     Returns the steps that would still be needed, by dataset."""
-    found: dict[str, dict | None] = {}
-    for start in range(0, len(names), 500):
-        batch = names[start:start + 500]
+    left_over: dict[str, DatasetStep] = {}
+    report.unconverged = {}
+    for start in range(0, len(names), VERIFY_BATCH):
+        batch = names[start:start + VERIFY_BATCH]
         query = " OR ".join(f'name:"{n}"' for n in batch)
         result = api.call("package_search", fq=query, rows=2 * len(batch), include_private=True,
                           include_drafts=True)
         seen = Counter(d["name"] for d in result["results"])
-        found |= {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
+        found = {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
         found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
         report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
-    left_over: dict[str, DatasetStep] = {}
-    report.unconverged = {}
-    for name in names:
-        remote = found.get(name)
-        again = dataset_step(context["local"][name], remote)
-        if remote is None:
-            report.unconverged[name] = ["dataset not found after writing it"]
-        elif again.writes:
-            report.unconverged[name] = sorted(again.changes) + [
-                f"resource {r.key}: {r.action}" for r in again.resources if r.action != "unchanged"]
-        if again.writes:
-            left_over[name] = again
-        context["state"].datasets[name] = remote
+        for name in batch:
+            remote = found.get(name)
+            again = dataset_step(context["local"][name], remote)
+            if remote is None:
+                report.unconverged[name] = ["dataset not found after writing it"]
+            elif again.writes:
+                report.unconverged[name] = sorted(again.changes) + [
+                    f"resource {r.key}: {r.action}" for r in again.resources if r.action != "unchanged"]
+            if again.writes:
+                left_over[name] = again
+                context["state"].datasets[name] = remote
+            else:
+                context["state"].datasets.pop(name, None)
     return left_over
 
 
