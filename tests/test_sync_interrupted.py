@@ -170,7 +170,7 @@ def test_a_load_overlapping_one_still_running_on_the_server_waits_and_succeeds(p
     schema = {"fields": [{"name": "n", "type": "integer"}, {"name": "label", "type": "string"}]}
     (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [{"name": "t", "schema": schema}]}))
     resource = LocalResource(key="t", path=path, sha256=None, fields={}, tabular=True,
-                             descriptor=tmp_path / "datapackage.json")
+                             descriptor_path=tmp_path / "datapackage.json")
     api, failures = Api(portal), []
 
     def load():

@@ -44,12 +44,12 @@ class LocalResource:
     sha256: str | None
     fields: dict             # the CKAN resource fields we own
     tabular: bool = False    # has a Table Schema, so it is loaded into the DataStore
-    descriptor: Path | None = None
+    descriptor_path: Path | None = None
     descriptor_sha256: str = field(default="", repr=False)
 
     @property
     def schema(self) -> dict:
-        descriptor = read_descriptor(self.descriptor, self.descriptor_sha256)
+        descriptor = read_descriptor(self.descriptor_path, self.descriptor_sha256)
         return next(r for r in descriptor["resources"] if r["name"] == self.key)["schema"]
 
 
@@ -202,7 +202,7 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
                                            fields=resource_fields(resource), tabular="schema" in resource,
-                                           descriptor=descriptor_path, descriptor_sha256=digest))
+                                           descriptor_path=descriptor_path, descriptor_sha256=digest))
     except KeyError as exc:
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
     except MappingError as exc:
