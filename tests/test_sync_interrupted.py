@@ -77,6 +77,19 @@ def change(kind: str, folders: dict, step: int) -> None:
         write_descriptor(provinces, descriptor)
 
 
+def run_or_kill(process: subprocess.Popen, delay: float) -> float | None:
+    """Kill the run ``delay`` seconds after it started; if it ends first, how long it took."""
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < delay:
+        if process.poll() is not None:
+            return elapsed
+        time.sleep(0.02)
+    if process.poll() is not None:
+        return time.monotonic() - started
+    os.kill(process.pid, signal.SIGKILL)
+    return None
+
+
 def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_path, unique):
     rng = random.Random(20261121)
     epoch, kills, finished, attempts = 0, [], 0, 0
@@ -84,17 +97,19 @@ def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_pa
     folders = copy_catalog(directory, f"{unique}e0", PACKAGES)
     catalog = f"kill-{unique}-0"
     started = time.monotonic()
-    publisher("sync", "--packages", str(directory), "--catalog", catalog, "--dry-run", check=False)
-    reading = time.monotonic() - started         # start-up, validation and the read: no write yet
-    started = time.monotonic()
     first = start_sync(directory, catalog)
     first.communicate(timeout=600)
-    duration = time.monotonic() - started        # a whole first publish, start-up included
+    # How long a whole run of each kind takes, start-up included. A change writes far less than a
+    # first publish; its span is learnt from the runs that end before their kill.
+    spans = {"new": time.monotonic() - started}
     assert_converged(portal, ckan, directory, catalog)
+    started = time.monotonic()
+    publisher("sync", "--packages", str(directory), "--catalog", catalog, "--dry-run")
+    reading = time.monotonic() - started      # start-up and the read, validation remembered: no write yet
 
     while len(kills) < KILLS:
         attempts += 1
-        assert attempts <= 5 * KILLS, f"only {len(kills)} syncs were still running when killed"
+        assert attempts <= 4 * KILLS, f"only {len(kills)} syncs were still running when killed"
         kind = ["new", "file", "metadata", "file"][attempts % 4]
         if kind == "new":     # a fresh catalog: the kill lands in a first publish
             epoch += 1
@@ -103,22 +118,23 @@ def test_kill_9_at_random_points_then_a_full_sync_converges(portal, ckan, tmp_pa
             catalog = f"kill-{unique}-{epoch}"
         else:
             change(kind, folders, attempts)
+        span = spans.get(kind, spans["new"])
+        delay = rng.uniform(min(reading, span * 0.6), span * 0.95)
         process = start_sync(directory, catalog)
-        # after the read, while the writes run (a change writes less than a first publish)
-        delay = rng.uniform(reading * 0.9, duration if kind == "new" else (reading + duration) / 2)
-        time.sleep(delay)
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
+        took = run_or_kill(process, delay)
+        if took is None:
             kills.append((kind, round(delay, 2)))
         else:
             finished += 1
+            spans[kind] = min(span, took)
         process.communicate(timeout=60)
         recovery = sync(portal, directory, catalog=catalog)
         assert recovery.exit_code == 0, explain(recovery)
         assert not recovery.unconverged
         assert_converged(portal, ckan, directory, catalog)
-    print(f"{len(kills)} kills ({dict(Counter(k for k, _ in kills))}), {finished} runs finished first; "
-          f"reading took {reading:.1f} s, a first publish {duration:.1f} s; kill delays {sorted(d for _, d in kills)}")
+    print(f"{len(kills)} kills ({dict(Counter(k for k, _ in kills))}) in {attempts} runs, {finished} ended "
+          f"first; reading {reading:.1f} s, spans {', '.join(f'{k} {v:.1f} s' for k, v in spans.items())}; "
+          f"kill delays {sorted(d for _, d in kills)}")
 
 
 def test_ckan_stopping_mid_sync_is_a_clear_error_and_the_next_run_repairs(portal, ckan, tmp_path, unique):
