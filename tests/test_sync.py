@@ -102,6 +102,28 @@ def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, c
     assert len(ckan.action.resource_view_list(id=tables[0]["id"])) == 1
 
 
+def test_a_first_publish_stopped_before_its_previews_gets_them_when_made_public(portal, ckan, catalog):
+    """A run killed between the last DataStore load and the preview request leaves a private
+    dataset whose tables are loaded; the run that makes it public asks for the previews."""
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    dataset = ckan.action.package_show(id=name)
+    tables = [r for r in dataset["resources"] if r.get("datastore_active")]
+    for resource in tables:
+        for view in ckan.action.resource_view_list(id=resource["id"]):
+            ckan.action.resource_view_delete(id=view["id"])
+    ckan.action.package_patch(id=dataset["id"], private=True)
+
+    report = run(portal, catalog)
+    assert report.exit_code == 0 and not report.unconverged
+    assert report.calls["package_create_default_resource_views"] == 1
+    assert "resource_patch" not in report.calls and report.summary()["uploads"] == 0
+    assert ckan.action.package_show(id=name)["private"] is False
+    for resource in tables:
+        assert [v["view_type"] for v in ckan.action.resource_view_list(id=resource["id"])] == ["datatables_view"]
+    assert run(portal, catalog).writes == 0
+
+
 def test_datastore_has_the_rows_and_a_thai_english_data_dictionary(portal, ckan, catalog):
     assert run(portal, catalog).exit_code == 0
     name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))

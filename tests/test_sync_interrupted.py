@@ -60,6 +60,8 @@ def assert_converged(portal, ckan, directory, catalog: str) -> None:
             path = directory / dataset["name"] / "data" / f"{resource[RESOURCE_KEY]}.csv"
             assert resource["hash"] == sha256_file(path) == resource[DATASTORE_HASH]
             assert resource["datastore_active"] is True
+            views = ckan.action.resource_view_list(id=resource["id"])
+            assert [v["view_type"] for v in views] == ["datatables_view"], "table preview missing or doubled"
             rows = sum(1 for _ in open(path, encoding="utf-8-sig")) - 1
             assert ckan.action.datastore_search(resource_id=resource["id"], limit=0)["total"] == rows
 

@@ -338,6 +338,11 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
             current[resource_step.key] = result
         if len(outcome.datastore) > tables:
             loaded.append(result or found or {"id": resource_step.id, "package_id": package_id})
+    if step.action != "create" and remote.get("private") and not fields["private"]:
+        # Never made public: an earlier run stopped after its tables were loaded, perhaps before
+        # their previews were asked for. Asking again keeps the ones that exist.
+        loaded += [r for key, r in current.items() if key != DATAPACKAGE and r.get("datastore_active")
+                   and all(r["id"] != done.get("id") for done in loaded)]
     add_table_views(api, {"id": package_id, "name": local.name}, loaded)
     urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
     if DATAPACKAGE in by_key:
