@@ -991,25 +991,27 @@ def comparable(value: str) -> Decimal | str:
 @dataclass
 class CatalogPackage:
     """A package the consistency rules read: one being validated, or a catalog package
-    read for reference only (its rows are compared, never reported)."""
+    read for reference only (its rows are compared, never reported). Only its name and where
+    its tables are is kept, so a catalog of thousands of packages costs little memory."""
     label: str                  # folder name, as in every finding
     path: Path                  # datapackage.json
-    descriptor: dict
+    name: str
+    files: dict[str, str]       # resource name -> its path as the descriptor gives it
     checked: bool
     _tables: dict = field(default_factory=dict)
 
-    @property
-    def name(self) -> str:
-        return self.descriptor.get("name") or self.label
+    @classmethod
+    def of(cls, path: Path, descriptor: dict, checked: bool) -> "CatalogPackage":
+        files = {r["name"]: r["path"] for r in descriptor.get("resources", [])
+                 if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("path"), str)}
+        return cls(path.parent.name, path, descriptor.get("name") or path.parent.name, files, checked)
 
     def table(self, resource: str) -> tuple[str, list[str], list[tuple[int, dict]]] | None:
         """(file, header, [(row, cells)]) of a resource, or None when it is absent or unreadable."""
         if resource not in self._tables:
             self._tables[resource] = None
-            spec = next((r for r in self.descriptor.get("resources", [])
-                         if isinstance(r, dict) and r.get("name") == resource), None)
-            if spec and isinstance(spec.get("path"), str):
-                path = self.path.parent / spec["path"]
+            if resource in self.files:
+                path = self.path.parent / self.files[resource]
                 try:
                     _, header, reader = read_csv(path)
                     rows = [(number, dict(zip(header, cells))) for number, cells in enumerate(reader, start=2)]
@@ -1056,7 +1058,7 @@ def catalog_packages(descriptor_paths: list[Path], catalog: Path | None) -> list
             continue
         if not isinstance(descriptor, dict):
             continue
-        package = CatalogPackage(path.parent.name, path, descriptor, checked)
+        package = CatalogPackage.of(path, descriptor, checked)
         if checked or package.name not in names:
             found.append(package)
             names.add(package.name)

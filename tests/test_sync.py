@@ -304,6 +304,38 @@ def test_an_unreachable_portal_is_a_clear_error_with_exit_2(catalog):
     assert "Traceback" not in result.stderr
 
 
+def test_a_name_taken_by_a_dataset_of_another_catalog_is_refused_by_name(portal, ckan, catalog):
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    other = {**catalog, "name": f"{catalog['name']}-other"}
+    assert run(portal, other).exit_code == 0           # the same names, published by another catalog
+    report = run(portal, catalog)
+    assert report.exit_code == 2, report.to_json()["outcomes"]
+    refused = next(o for o in report.outcomes if o.name == name)
+    assert f"the name {name!r} is taken on the portal by a dataset this catalog does not manage" in refused.error
+    assert ckan.action.package_show(id=name)["extras"] == datasets_of(ckan, other)[name]["extras"]
+
+
+def test_a_dataset_missing_from_the_search_index_is_carried_on_not_duplicated(portal, ckan, catalog, stack):
+    """The plan reads the search index; a dataset the index lost (a server killed mid-create can
+    do that) is planned as new, and the database copy is found and brought up to date instead."""
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    before = ckan.action.package_show(id=name)
+    requests.post(f"{stack.solr_url}/update?commit=true", json={"delete": {"query": f'name:"{name}"'}},
+                  timeout=30).raise_for_status()
+    assert name not in datasets_of(ckan, catalog)
+    rewrite_csv(catalog["folders"][name], "provinces", "Krung Thep Maha Nakhon", "Krung Thep Maha Nakhon (Bangkok)")
+
+    report = run(portal, catalog)
+    assert report.exit_code == 0 and not report.unconverged, report.to_json()["outcomes"]
+    assert [(o.name, o.action) for o in report.outcomes] == [(name, "update")]
+    assert "package_create" not in report.calls and report.summary()["uploads"] == 1, report.calls
+    after = ckan.action.package_show(id=name)
+    assert after["id"] == before["id"]
+    assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]
+    assert run(portal, catalog).writes == 0
+
+
 def test_duplicate_resources_left_by_an_interrupted_run_are_removed(portal, ckan, catalog):
     assert run(portal, catalog).exit_code == 0
     name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))

@@ -16,7 +16,7 @@ from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, PortalUnreachable, SyncError
 from publisher.catalog.client import Portal
 from publisher.catalog.plan import Plan, dataset_step, fingerprint, make_plan, with_fingerprint
-from publisher.catalog.state import PortalState
+from publisher.catalog.state import PortalState, read_datasets
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "datapackages" / "public-sector-digital-indicators"
@@ -82,6 +82,18 @@ def test_a_portal_edit_is_drift_and_a_local_edit_is_a_change(local):
     changed.fields["maintainer"] = "ผู้ดูแลคนใหม่"
     step = dataset_step(changed, as_portal_returns(local))
     assert set(step.changes) == {"maintainer", "extras"} and step.drift == []
+
+
+def test_only_datasets_marked_exactly_with_the_catalog_are_ours(local):
+    """The index matches extras as words: a search for "test" also returns "test-other" and "Test"."""
+    def marked(name: str, mark: str) -> dict:
+        return {**as_portal_returns(local), "name": name, "extras": [{"key": mapping.MARKER_KEY, "value": mark}]}
+
+    answer = [marked("a", "test"), marked("b", "test-other"), marked("c", "Test"), marked("d", "test")]
+    state = read_datasets(lambda action, **query: {"results": answer, "count": len(answer)}, catalog="test")
+    assert sorted(state.datasets) == ["a", "d"]
+    plan = make_plan([local], state, {}, {}, prune=True, prune_share=1.0)
+    assert sorted(d.name for d in plan.datasets if d.action == "delete") == ["a", "d"]
 
 
 def test_a_changed_file_is_reuploaded_and_its_datastore_reloaded(local):

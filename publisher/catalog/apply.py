@@ -27,8 +27,8 @@ import ckanapi
 import requests
 
 from publisher.catalog.client import Portal
-from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, MARKER_KEY, RESOURCE_KEY, LocalDataset, LocalResource,
-                                   datapackage_fields, datastore_fields, datastore_records, merged_extras,
+from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
+                                   catalog_of, datapackage_fields, datastore_fields, datastore_records, merged_extras,
                                    portal_datapackage)
 from publisher.catalog.plan import DatasetStep, OwnerStep, ResourceStep, dataset_step, with_fingerprint
 
@@ -307,7 +307,7 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         # The search index may not list a deleted dataset; a name is only free if the database says so.
         existing = _ours(api, local.name)
         if existing is not None:
-            if _catalog_of(existing) != _catalog_of(fields):
+            if catalog_of(existing) != catalog_of(fields):
                 raise SyncError(f"the name {local.name!r} is taken on the portal by a dataset this catalog does "
                                 f"not manage; rename the package or remove that dataset")
             return apply_dataset(api, dataset_step(local, existing), local, existing)
@@ -367,10 +367,6 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
     if patch:
         api.call("package_patch", id=package_id, **patch)
     return outcome
-
-
-def _catalog_of(dataset: dict) -> str | None:
-    return next((e["value"] for e in dataset.get("extras", []) if e["key"] == MARKER_KEY), None)
 
 
 def _order_may_differ(step: DatasetStep) -> bool:

@@ -269,6 +269,11 @@ def observed(remote: dict, keys) -> dict:
     return out
 
 
+def catalog_of(dataset: dict) -> str | None:
+    """The catalog mark a dataset (portal or local fields) carries, if any."""
+    return next((e["value"] for e in dataset.get("extras", []) if e.get("key") == MARKER_KEY), None)
+
+
 _OUR_EXTRAS = {MARKER_KEY, FINGERPRINT_KEY, "title_en", "frictionless_profile"}
 
 

@@ -4,13 +4,17 @@ One ``package_search`` page per 1,000 datasets returns every managed dataset (pr
 and deleted ones too) with its resources, organization and groups, so a no-op sync costs
 about N/1000 calls and downloads nothing. Organizations and groups come along with their
 datasets; only those no dataset of ours belongs to yet are looked up one by one.
+
+The search index holds extras as tokenised text, so a query for the catalog ``test`` also
+finds the datasets of ``test-other`` (and of ``Test``). Only a dataset whose mark is exactly
+the catalog's is ours: the others are never planned, written or pruned.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from publisher.catalog.map import MARKER, MARKER_KEY
+from publisher.catalog.map import MARKER, MARKER_KEY, catalog_of
 
 PAGE = 1000  # ckan.search.rows_max
 
@@ -30,6 +34,8 @@ def read_datasets(call, catalog: str = MARKER, page: int = PAGE) -> PortalState:
         result = call("package_search", fq=f'{_extra_field(MARKER_KEY)}:"{catalog}"', rows=page, start=start,
                       sort="name asc", include_private=True, include_drafts=True, include_deleted=True)
         for dataset in result["results"]:
+            if catalog_of(dataset) != catalog:
+                continue
             if dataset["name"] in state.datasets:
                 state.duplicates.append(dataset["name"])
             state.datasets[dataset["name"]] = dataset
