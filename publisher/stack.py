@@ -628,9 +628,24 @@ def ckan_restart_needed(stack: Stack) -> bool:
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
 
 
+def build_js_translations(stack: Stack, say: Say) -> None:
+    """The Thai of the strings CKAN's JavaScript shows (filters, sorting, dialogs). Only the CKAN
+    development server builds them by itself; under gunicorn they are built here, again
+    whenever the server's inputs (our translations among them) change."""
+    marker = stack.storage / "i18n" / "js" / ".inputs.sha256"
+    digest = ckan_inputs_digest(stack)
+    if marker.exists() and marker.read_text() == digest:
+        return
+    say("building CKAN's JavaScript translations")
+    _run_logged([stack.ckan_bin("ckan"), "translation", "js"], stack.logs / "ckan-setup.log",
+                "ckan translation js", env=stack.ckan_env(), cwd=stack.state)
+    marker.write_text(digest)
+
+
 def start_ckan(stack: Stack, say: Say) -> None:
     comp = components(stack)[3]
     if comp.pid() is None:
+        build_js_translations(stack, say)
         _ckan_started_with(stack).write_text(ckan_inputs_digest(stack))
         workers = max(2, os.cpu_count() or 2)
         cmd = [stack.ckan_bin("gunicorn"), "--bind", f"127.0.0.1:{stack.ckan_port}",

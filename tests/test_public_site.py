@@ -192,6 +192,7 @@ def test_the_table_preview_renders_and_the_download_button_gives_the_committed_c
         headers = [th.text.strip() for th in browser.find_elements(By.CSS_SELECTOR, "table.dataTable thead tr:first-child th")]
         first_row = [td.text.strip() for td in browser.find_elements(By.CSS_SELECTOR, "table.dataTable tbody tr:first-child td")]
         info = browser.find_element(By.CSS_SELECTOR, ".dataTables_info").text
+        preview_text = body_text(browser)
     finally:
         browser.switch_to.default_content()
     # column titles from the data dictionary (the Table Schema's Thai titles), the first row's
@@ -202,6 +203,18 @@ def test_the_table_preview_renders_and_the_download_button_gives_the_committed_c
     assert first_row[1:3] == rows[0][:2], (first_row, rows[0])
     assert f"{len(rows):,}" in info or str(len(rows)) in info, info
     screenshot(browser, "public-resource-preview.png")
+
+    # CKAN's own words are in Thai too, and of the keys CKAN stores on a resource only the
+    # facts of the file are shown (not its package id, position or url type)
+    page = browser.page_source
+    for english, thai in (("Data Dictionary", "พจนานุกรมข้อมูล"), ("Fullscreen", "เต็มจอ"),
+                          ("Data API", "API ข้อมูล"), ("Skip to main content", "ข้ามไปยังเนื้อหาหลัก"),
+                          ("Add Filter", "เพิ่มตัวกรอง")):     # the last one written by CKAN's JavaScript
+        assert thai in page and english not in page, english
+    assert "เรียงลำดับ" in preview_text and "Sort" not in preview_text, preview_text[-300:]
+    for stored in ("Package id", "Url type", "Datastore active", "Position", "Has views"):
+        assert f">{stored}<" not in page, stored
+    assert "ค่าตรวจสอบไฟล์" in page and resource["hash"] in page
 
     # the download button is the file as uploaded, not a DataStore export
     button = browser.find_element(By.CSS_SELECTOR, "a.btn-primary.resource-url-analytics")
@@ -249,6 +262,8 @@ def test_each_published_dataset_is_dcat_with_its_files(stack, published):
         access = {str(u): d for d in distributions for u in graph.objects(d, DCAT.accessURL)}
         for resource in shown["resources"]:
             assert resource["url"] in access, (name, resource[RESOURCE_KEY])
+            # an uploaded file is also a direct download, which harvesters fetch as is
+            assert set(graph.objects(access[resource["url"]], DCAT.downloadURL)) == {URIRef(resource["url"])}
             if resource[RESOURCE_KEY] == DATAPACKAGE:
                 continue
             local_file = committed_file(item, resource[RESOURCE_KEY])

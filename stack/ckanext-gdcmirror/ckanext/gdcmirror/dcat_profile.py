@@ -155,6 +155,11 @@ class Writer:
                 self.g.add((period, self.term(term), Literal(year, datatype=self.term("xsd:gYear"))))
         self.g.add((subject, self.term(rule["term"]), period))
 
+    def _download(self, rule, data, subject, distributions) -> None:
+        url = data.get(rule["field"])
+        if present(url) and data.get("url_type") == rule["url_type"]:
+            self.g.set((subject, self.term(rule["term"]), CleanedURIRef(url)))
+
     def _licence(self, rule, data, subject, distributions) -> None:
         licence_id = data.get(rule["field"])
         if not present(licence_id):

@@ -13,21 +13,28 @@
 - A resource whose data reaches the DataStore gets its table preview: CKAN creates default
   views when a resource is created, before its table exists, and ``datastore_create`` does not
   revisit them, so the DataStore-backed defaults (``datatables_view``) are added after it.
+- Thai for the CKAN strings its own Thai catalogue leaves in English (``i18n/th``), compiled
+  from the ``.po`` source each time the portal starts, so no binary file is kept in the source.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import ckan.plugins as plugins
 from ckan.plugins import toolkit
 from ckan.common import _
+from ckan.lib.plugins import DefaultTranslation
 from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 from ckan.logic.validators import tag_length_validator
 from ckan.model.core import State
 
+I18N_SOURCE = Path(__file__).parent / "i18n"
+I18N_DOMAIN = "ckanext-gdcmirror"
 TAG = re.compile(r"[\u0E01-\u0E59\w \-.]*\Z")
 NAME_MAX_LENGTH = 70
 
@@ -94,11 +101,43 @@ def datastore_create(original_action, context, data_dict):
     return result
 
 
-class GdcMirrorPlugin(plugins.SingletonPlugin):
+def compile_translations(source: Path, target: Path) -> Path:
+    """Every ``<locale>/LC_MESSAGES/*.po`` under ``source`` as ``.mo`` under ``target``, the
+    ``.po`` beside it (CKAN builds its JavaScript translations from ``.po`` files). Each server
+    worker may do this at once, so every file is written aside and renamed into place."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted(source.glob("*/LC_MESSAGES/*.po")):
+        mo = target / po.relative_to(source).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        for name, write in ((mo.name, lambda out: write_mo(out, catalog)),
+                            (po.name, lambda out: out.write(po.read_bytes()))):
+            aside = mo.with_name(f".{name}.{os.getpid()}")
+            with aside.open("wb") as out:
+                write(out)
+            os.replace(aside, mo.with_name(name))
+    return target
+
+
+class GdcMirrorPlugin(plugins.SingletonPlugin, DefaultTranslation):
     plugins.implements(plugins.IValidators)
     plugins.implements(plugins.IConfigurer)
     plugins.implements(plugins.IActions)
     plugins.implements(plugins.IConfigDeclaration)
+    plugins.implements(plugins.ITranslation)
+    _i18n_directory: str | None = None
+
+    def i18n_directory(self) -> str:
+        if self._i18n_directory is None:
+            storage = toolkit.config.get("ckan.storage_path") or "/tmp"
+            self._i18n_directory = str(compile_translations(I18N_SOURCE, Path(storage) / "i18n" / I18N_DOMAIN))
+        return self._i18n_directory
+
+    def i18n_domain(self) -> str:
+        return I18N_DOMAIN
 
     def declare_config_options(self, declaration, key) -> None:
         declaration.declare(key.ckanext.gdcmirror.dcat_mapping).set_description(
