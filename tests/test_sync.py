@@ -87,7 +87,8 @@ def test_every_resource_downloads_with_the_sha256_of_the_local_file(portal, ckan
             assert resource[DATASTORE_HASH] == resource["hash"]
 
 
-def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, ckan, catalog):
+def published_without_previews(portal, ckan, catalog) -> tuple[str, dict, list[dict]]:
+    """A published dataset whose table previews have all been deleted: name, dataset, tables."""
     assert run(portal, catalog).exit_code == 0
     name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
     dataset = ckan.action.package_show(id=name)
@@ -95,6 +96,11 @@ def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, c
     for resource in tables:
         for view in ckan.action.resource_view_list(id=resource["id"]):
             ckan.action.resource_view_delete(id=view["id"])
+    return name, dataset, tables
+
+
+def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, ckan, catalog):
+    name, dataset, tables = published_without_previews(portal, ckan, catalog)
     add_table_views(Api(portal), {"id": dataset["id"], "name": name}, tables)
     for resource in tables:
         assert [v["view_type"] for v in ckan.action.resource_view_list(id=resource["id"])] == ["datatables_view"]
@@ -105,13 +111,7 @@ def test_a_table_preview_is_asked_for_even_where_the_portal_makes_none(portal, c
 def test_a_first_publish_stopped_before_its_previews_gets_them_when_made_public(portal, ckan, catalog):
     """A run killed between the last DataStore load and the preview request leaves a private
     dataset whose tables are loaded; the run that makes it public asks for the previews."""
-    assert run(portal, catalog).exit_code == 0
-    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
-    dataset = ckan.action.package_show(id=name)
-    tables = [r for r in dataset["resources"] if r.get("datastore_active")]
-    for resource in tables:
-        for view in ckan.action.resource_view_list(id=resource["id"]):
-            ckan.action.resource_view_delete(id=view["id"])
+    name, dataset, tables = published_without_previews(portal, ckan, catalog)
     ckan.action.package_patch(id=dataset["id"], private=True)
 
     report = run(portal, catalog)
