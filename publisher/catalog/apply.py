@@ -71,6 +71,10 @@ class Api:
             client = self._local.client = self.portal.client()
         return client
 
+    def pause(self, attempt: int) -> None:
+        """Exponential backoff with jitter, so retries from several threads do not line up."""
+        self.sleep(self.backoff * 2 ** attempt * (1 + random.random() / 2))
+
     @property
     def writes(self) -> int:
         return sum(n for action, n in self.calls.items() if is_write(action))
@@ -103,7 +107,7 @@ class Api:
             for handle in (files or {}).values():
                 handle[1].seek(0)
             if attempt + 1 < self.attempts:
-                self.sleep(self.backoff * 2 ** attempt * (1 + random.random() / 2))
+                self.pause(attempt)
         raise failure
 
 
@@ -182,7 +186,7 @@ def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: boo
             # making the same table again collides with it in PostgreSQL (unique violation 23505)
             if not _table_collision(exc) or attempt + 1 == api.attempts:
                 raise
-            api.sleep(api.backoff * 2 ** attempt * (1 + random.random() / 2))
+            api.pause(attempt)
 
 
 def fits_one_call(resource: LocalResource) -> bool:
@@ -341,8 +345,9 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
     if step.action != "create" and remote.get("private") and not fields["private"]:
         # Never made public: an earlier run stopped after its tables were loaded, perhaps before
         # their previews were asked for. Asking again keeps the ones that exist.
-        loaded += [r for key, r in current.items() if key != DATAPACKAGE and r.get("datastore_active")
-                   and all(r["id"] != done.get("id") for done in loaded)]
+        done = {r.get("id") for r in loaded}
+        loaded += [r for key, r in current.items()
+                   if key != DATAPACKAGE and r.get("datastore_active") and r["id"] not in done]
     add_table_views(api, {"id": package_id, "name": local.name}, loaded)
     urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
     if DATAPACKAGE in by_key:

@@ -28,8 +28,8 @@ from typing import Any
 import ckan.plugins as plugins
 from ckan.plugins import toolkit
 from ckan.common import _
-from ckan.lib.plugins import DefaultTranslation
 from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
+from ckan.lib.plugins import DefaultTranslation
 from ckan.logic.validators import tag_length_validator
 from ckan.model.core import State
 
