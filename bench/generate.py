@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from publisher.reports import load_registry  # noqa: E402
+from publisher.reports.registry import load_registry  # noqa: E402
 from publisher.validate import numbers_in, personal_data_in  # noqa: E402
 
 METADATA_FROM = ROOT / "datapackages" / "covid19-lessons-learned" / "datapackage.json"

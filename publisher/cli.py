@@ -17,8 +17,8 @@ from rich.table import Table
 from publisher import __version__, packages, stack
 from publisher import validate as validation
 from publisher.catalog.client import portal_for
-from publisher.extract import RecipeError
-from publisher.reports import ReportError, load_registry, verify
+from publisher.extract.recipes import RecipeError
+from publisher.reports.registry import ReportError, load_registry, verify
 
 app = typer.Typer(
     help="Publish Thai government report figures as validated open data on a data.go.th-style CKAN portal.",

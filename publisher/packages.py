@@ -19,8 +19,8 @@ from typing import Callable
 import yaml
 
 from publisher import PROJECT_ROOT
-from publisher.extract import RecipeError, extract_resource, to_csv_value
-from publisher.reports import Registry, load_registry
+from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
+from publisher.reports.registry import Registry, load_registry
 
 PACKAGES_DIR = PROJECT_ROOT / "datapackages"
 GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"

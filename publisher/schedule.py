@@ -35,8 +35,8 @@ import schedule
 from publisher import PROJECT_ROOT, packages
 from publisher import validate as validation
 from publisher.catalog.client import Portal, portal_for
-from publisher.extract import RecipeError
-from publisher.reports import REPORTS_DIR, Registry, ReportError, load_registry
+from publisher.extract.recipes import RecipeError
+from publisher.reports.registry import REPORTS_DIR, Registry, ReportError, load_registry
 
 CONFIG_FILE = PROJECT_ROOT / "publisher.toml"
 ENV_PREFIX = "PUBLISHER_SCHEDULE_"

@@ -36,9 +36,10 @@ from typing import Iterable, Iterator
 
 import jsonschema
 
-from publisher import PROJECT_ROOT, thai
-from publisher.extract import NUMERIC_TYPES
-from publisher.reports import Registry, ReportError, load_registry
+from publisher import PROJECT_ROOT
+from publisher.extract import thai
+from publisher.extract.recipes import NUMERIC_TYPES
+from publisher.reports.registry import Registry, ReportError, load_registry
 
 RULES_FILE = PROJECT_ROOT / "schemas" / "validation" / "rules.json"
 FACTS_FILE = PROJECT_ROOT / "schemas" / "validation" / "facts.json"

@@ -1,4 +1,4 @@
-"""Recipes (publisher/extract.py, publisher/packages.py): every published number is quoted from a
+"""Recipes (publisher/extract/recipes.py, publisher/packages.py): every published number is quoted from a
 vendored report, and a recipe that no longer matches its report stops the build, naming where.
 
 Recipes and Table Schemas here are small ones written into tmp_path; the reports are the real ones.
@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from publisher import extract, packages
-from publisher.extract import PROVENANCE_FIELDS, RecipeError
-from publisher.reports import REPORTS_DIR, ReportError, load_registry, verify
+from publisher import packages
+from publisher.extract import recipes as extract
+from publisher.extract.recipes import PROVENANCE_FIELDS, RecipeError
+from publisher.reports.registry import REPORTS_DIR, ReportError, load_registry, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = load_registry()

@@ -23,7 +23,7 @@ import pytest
 import schedule as schedule_lib
 
 from publisher import schedule as scheduling
-from publisher.reports import load_registry
+from publisher.reports.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 CRON = ROOT / "cron"

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from publisher import thai
-from publisher.extract import table_block
-from publisher.reports import load_registry
+from publisher.extract import thai
+from publisher.extract.recipes import table_block
+from publisher.reports.registry import load_registry
 
 REGISTRY = load_registry()
 

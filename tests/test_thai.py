@@ -1,4 +1,4 @@
-"""The Thai normaliser (publisher/thai.py): digits, numbers, percentages, years, dates, marks, markup.
+"""The Thai normaliser (publisher/extract/thai.py): digits, numbers, percentages, years, dates, marks, markup.
 
 Examples come from the vendored reports; properties say what must hold for any value, so a
 published number can be printed back into the report's notation and read again unchanged.
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from publisher import thai
-from publisher.reports import load_registry
+from publisher.extract import thai
+from publisher.reports.registry import load_registry
 
 REGISTRY = load_registry()
 REPORTS = [REGISTRY.report(i) for i in ("000", "001", "002", "003", "004")]  # the five reports, not code lists

@@ -19,7 +19,7 @@ import pytest
 from publisher import validate as validation
 from publisher.validate import (FastPathUnsupported, fast_table_errors, frictionless_findings, package_paths,
                                 table_findings, validate)
-from publisher.reports import load_registry
+from publisher.reports.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -47,8 +47,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from publisher import PROJECT_ROOT, thai
-from publisher.reports import Registry, Report, ReportError
+from publisher import PROJECT_ROOT
+from publisher.extract import thai
+from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = PROJECT_ROOT / "schemas" / "tables"
 PROVENANCE_FIELDS = ("source_report", "source_line", "source_text")
