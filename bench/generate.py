@@ -29,7 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from publisher.reports.registry import load_registry  # noqa: E402
-from publisher.validate import numbers_in, personal_data_in  # noqa: E402
+from publisher.validate.personal import personal_data_in  # noqa: E402
+from publisher.validate.provenance import numbers_in  # noqa: E402
 
 METADATA_FROM = ROOT / "datapackages" / "covid19-lessons-learned" / "datapackage.json"
 PROVINCES = ROOT / "datapackages" / "th-provinces" / "data" / "provinces.csv"

@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import generate  # noqa: E402
-from publisher import stack as stacks  # noqa: E402
+from publisher.stack import supervisor as stacks  # noqa: E402
 from publisher.catalog import map as mapping  # noqa: E402
 from publisher.catalog.client import redact  # noqa: E402
 

@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 STATIONS = 200
 CATEGORIES = ["rain", "temperature", "humidity", "wind"]
 FIRST_DAY = date(2020, 1, 1)
-# the finding rules frictionless's errors become (publisher.validate.FRICTIONLESS_RULES)
+# the finding rules frictionless's errors become (publisher.validate.tables.FRICTIONLESS_RULES)
 TABLE_RULES = {"table.type", "table.constraint", "table.primary-key", "table.foreign-key"}
 
 MEASUREMENTS_SCHEMA = {
@@ -166,7 +166,7 @@ def ours(descriptor: Path) -> tuple[float, list[tuple]]:
 
 def theirs(descriptor: Path) -> tuple[float, list[tuple]]:
     sys.path.insert(0, str(ROOT))
-    from publisher.validate import FRICTIONLESS_RULES
+    from publisher.validate.tables import FRICTIONLESS_RULES
 
     elapsed, report = run([str(BIN / "frictionless"), "validate", "--json", str(descriptor)])
     schemas = {"measurements": MEASUREMENTS_SCHEMA, "stations": STATIONS_SCHEMA}

@@ -1,3 +1,3 @@
-from publisher.cli import app
+from publisher.cli.main import app
 
 app(prog_name="publisher")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from publisher.catalog.client import Portal, read_token
-from publisher.stack import Stack
+from publisher.stack.supervisor import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"

@@ -9,7 +9,7 @@ import re
 
 from bench import generate
 from bench.run import ckanapi_inputs, portable_copies
-from publisher import validate
+from publisher.validate import run as validate
 
 
 def test_generated_packages_validate_and_differ_in_name_and_title(tmp_path):

@@ -11,7 +11,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 
-from publisher import stack as stack_module
+from publisher.stack.solr import _ckan_solr_schema
 from tests.conftest import ROOT, complete_dataset, publisher
 
 pytestmark = pytest.mark.portal
@@ -179,7 +179,7 @@ def test_up_restores_the_thai_solr_schema_and_reindexes_when_they_changed(stack,
     solr_pid = json.loads(publisher("ckan", "status", "--json").stdout)["components"][2]["pid"]
 
     # as left by a portal prepared before the Thai edit: CKAN's own schema, an index built with it
-    conf_schema.write_bytes(stack_module._ckan_solr_schema(stack).read_bytes())
+    conf_schema.write_bytes(_ckan_solr_schema(stack).read_bytes())
     marker.write_text("built with another schema\n")
     report = json.loads(publisher("ckan", "up", "--json").stdout)
 

@@ -22,7 +22,11 @@ from types import SimpleNamespace
 import pytest
 import schedule as schedule_lib
 
-from publisher import schedule as scheduling
+from publisher.jobs.config import Config, ConfigError, load_config
+from publisher.jobs.lock import Locked, job_lock, lock_holder
+from publisher.jobs.record import INVALID, LOCKED, Run, read_runs
+from publisher.jobs.runner import Stop, next_run, register, run_once, serve
+from publisher.jobs.steps import portal_of, rebuild_step, stale_packages
 from publisher.reports.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,19 +53,19 @@ def job_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def config(tmp_path) -> scheduling.Config:
-    return scheduling.load_config(env=job_env(tmp_path))
+def config(tmp_path) -> Config:
+    return load_config(env=job_env(tmp_path))
 
 
-def log_lines(config: scheduling.Config) -> list[dict]:
+def log_lines(config: Config) -> list[dict]:
     return [json.loads(line) for line in config.run_log.read_text(encoding="utf-8").splitlines()]
 
 
 def lock_is_free(lock_file: Path) -> bool:
     try:
-        with scheduling.job_lock(lock_file):
+        with job_lock(lock_file):
             return True
-    except scheduling.Locked:
+    except Locked:
         return False
 
 
@@ -75,7 +79,7 @@ def wait_until(condition, what: str):
 
 
 def step(code: int, calls: list[str] | None = None, name: str = "step"):
-    def run(run: scheduling.Run, say) -> int:
+    def run(run: Run, say) -> int:
         if calls is not None:
             calls.append(name)
         return code
@@ -85,7 +89,7 @@ def step(code: int, calls: list[str] | None = None, name: str = "step"):
 # --- configuration ---------------------------------------------------------------------
 
 def test_the_project_config_runs_daily_at_two_in_bangkok_and_keeps_its_files_in_an_ignored_var():
-    config = scheduling.load_config(env={})
+    config = load_config(env={})
     assert (config.every, config.at, config.timezone, config.hours) == ("day", "02:00", "Asia/Bangkok", None)
     assert config.prune is False and config.portal == ""
     for path in (config.run_log, config.status_file, config.lock_file):
@@ -94,11 +98,11 @@ def test_the_project_config_runs_daily_at_two_in_bangkok_and_keeps_its_files_in_
 
 
 def test_environment_variables_override_the_config_file(tmp_path):
-    config = scheduling.load_config(env={"PUBLISHER_SCHEDULE_EVERY": "6h", "PUBLISHER_SCHEDULE_AT": "03:30",
-                                         "PUBLISHER_SCHEDULE_TIMEZONE": "UTC", "PUBLISHER_SCHEDULE_PRUNE": "yes",
-                                         "PUBLISHER_SCHEDULE_RUN_LOG": "elsewhere/runs.jsonl",
-                                         "PUBLISHER_SCHEDULE_LOCK_FILE": str(tmp_path / "x.lock"),
-                                         "PUBLISHER_SCHEDULE_PORTAL": "https://catalog.example.go.th/"})
+    config = load_config(env={"PUBLISHER_SCHEDULE_EVERY": "6h", "PUBLISHER_SCHEDULE_AT": "03:30",
+                              "PUBLISHER_SCHEDULE_TIMEZONE": "UTC", "PUBLISHER_SCHEDULE_PRUNE": "yes",
+                              "PUBLISHER_SCHEDULE_RUN_LOG": "elsewhere/runs.jsonl",
+                              "PUBLISHER_SCHEDULE_LOCK_FILE": str(tmp_path / "x.lock"),
+                              "PUBLISHER_SCHEDULE_PORTAL": "https://catalog.example.go.th/"})
     assert (config.every, config.hours, config.at, config.timezone, config.prune) == ("6h", 6, "03:30", "UTC", True)
     assert config.run_log == ROOT / "elsewhere" / "runs.jsonl"
     assert config.lock_file == tmp_path / "x.lock"
@@ -108,32 +112,32 @@ def test_environment_variables_override_the_config_file(tmp_path):
 @pytest.mark.parametrize("key, value", [("every", "weekly"), ("every", "0h"), ("at", "25:00"), ("at", "2am"),
                                         ("timezone", "Mars/Olympus_Mons"), ("prune", "maybe")])
 def test_a_bad_value_is_refused_with_the_key_named(key, value):
-    with pytest.raises(scheduling.ConfigError, match=key):
-        scheduling.load_config(env={f"PUBLISHER_SCHEDULE_{key.upper()}": value})
+    with pytest.raises(ConfigError, match=key):
+        load_config(env={f"PUBLISHER_SCHEDULE_{key.upper()}": value})
 
 
 def test_an_unknown_key_in_the_config_file_is_refused(tmp_path):
     path = tmp_path / "publisher.toml"
     path.write_text('[schedule]\nevery = "day"\nrun_at = "02:00"\n', encoding="utf-8")
-    with pytest.raises(scheduling.ConfigError, match="run_at"):
-        scheduling.load_config(path, env={})
+    with pytest.raises(ConfigError, match="run_at"):
+        load_config(path, env={})
 
 
 def test_the_job_syncs_the_configured_portal_else_ckan_url_else_the_local_one(tmp_path):
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "ckan-api-token").write_text("local-token-0123456789abcdef\n")
     env = {"PUBLISHER_STACK_DIR": str(tmp_path), "PUBLISHER_CKAN_PORT": "5099"}
-    local = scheduling.portal_of(scheduling.load_config(env={}), env)
+    local = portal_of(load_config(env={}), env)
     assert (local.url, local.token) == ("http://127.0.0.1:5099", "local-token-0123456789abcdef")
     remote_env = {**env, "PUBLISHER_CKAN_URL": "https://catalog.example.go.th/",
                   "PUBLISHER_CKAN_TOKEN": "remote-token-0123456789abcdef"}
-    remote = scheduling.portal_of(scheduling.load_config(env={}), remote_env)
+    remote = portal_of(load_config(env={}), remote_env)
     assert (remote.url, remote.token) == ("https://catalog.example.go.th", "remote-token-0123456789abcdef")
     # the local token never goes to another portal
-    assert scheduling.portal_of(scheduling.load_config(env={}),
-                                {**env, "PUBLISHER_CKAN_URL": "https://catalog.example.go.th"}).token is None
-    configured = scheduling.load_config(env={"PUBLISHER_SCHEDULE_PORTAL": "https://other.example.go.th"})
-    assert scheduling.portal_of(configured, remote_env).url == "https://other.example.go.th"
+    assert portal_of(load_config(env={}),
+                     {**env, "PUBLISHER_CKAN_URL": "https://catalog.example.go.th"}).token is None
+    configured = load_config(env={"PUBLISHER_SCHEDULE_PORTAL": "https://other.example.go.th"})
+    assert portal_of(configured, remote_env).url == "https://other.example.go.th"
 
 
 # --- the schedule on a fake clock ------------------------------------------------------
@@ -184,19 +188,19 @@ def clock(monkeypatch, local_zone) -> Clock:
 @pytest.mark.parametrize("machine_zone", ["UTC", "Asia/Bangkok", "America/New_York"])
 def test_the_next_run_is_two_oclock_in_bangkok_whatever_the_machine_zone(clock, local_zone, machine_zone):
     local_zone(machine_zone)
-    upcoming = scheduling.next_run(scheduling.load_config(env={}))
+    upcoming = next_run(load_config(env={}))
     assert upcoming == dt.datetime(2026, 3, 11, 2, 0, tzinfo=BANGKOK)
     assert upcoming.utcoffset() == dt.timedelta(hours=7)
 
 
 def test_just_before_two_in_bangkok_the_run_is_the_same_night(clock):
     clock.moment = dt.datetime(2026, 3, 10, 18, 59, tzinfo=UTC)   # 01:59 on the 11th in Bangkok
-    assert scheduling.next_run(scheduling.load_config(env={})) == dt.datetime(2026, 3, 11, 2, 0, tzinfo=BANGKOK)
+    assert next_run(load_config(env={})) == dt.datetime(2026, 3, 11, 2, 0, tzinfo=BANGKOK)
 
 
 def test_two_oclock_utc_is_seven_hours_after_two_oclock_in_bangkok(clock):
-    bangkok = scheduling.next_run(scheduling.load_config(env={"PUBLISHER_SCHEDULE_TIMEZONE": "Asia/Bangkok"}))
-    utc = scheduling.next_run(scheduling.load_config(env={"PUBLISHER_SCHEDULE_TIMEZONE": "UTC"}))
+    bangkok = next_run(load_config(env={"PUBLISHER_SCHEDULE_TIMEZONE": "Asia/Bangkok"}))
+    utc = next_run(load_config(env={"PUBLISHER_SCHEDULE_TIMEZONE": "UTC"}))
     assert bangkok == dt.datetime(2026, 3, 10, 19, 0, tzinfo=UTC)
     assert utc == dt.datetime(2026, 3, 11, 2, 0, tzinfo=UTC)
     assert utc - bangkok == dt.timedelta(hours=7)
@@ -204,7 +208,7 @@ def test_two_oclock_utc_is_seven_hours_after_two_oclock_in_bangkok(clock):
 
 def test_the_job_runs_when_due_and_not_a_second_earlier(clock):
     scheduler, calls = schedule_lib.Scheduler(), []
-    job = scheduling.register(scheduler, scheduling.load_config(env={}), lambda: calls.append(clock.moment))
+    job = register(scheduler, load_config(env={}), lambda: calls.append(clock.moment))
     clock.moment = dt.datetime(2026, 3, 10, 18, 59, 59, tzinfo=UTC)
     scheduler.run_pending()
     assert calls == []
@@ -216,7 +220,7 @@ def test_the_job_runs_when_due_and_not_a_second_earlier(clock):
 
 def test_runs_missed_while_the_machine_slept_are_made_up_once(clock):
     scheduler, calls = schedule_lib.Scheduler(), []
-    job = scheduling.register(scheduler, scheduling.load_config(env={}), lambda: calls.append(clock.moment))
+    job = register(scheduler, load_config(env={}), lambda: calls.append(clock.moment))
     clock.advance(days=3, hours=5)          # asleep across three 02:00s; wakes at 00:00 Bangkok on the 14th
     scheduler.run_pending()
     scheduler.run_pending()
@@ -226,9 +230,9 @@ def test_runs_missed_while_the_machine_slept_are_made_up_once(clock):
 
 def test_every_six_hours_counts_from_the_start_and_from_each_run(clock):
     scheduler, calls = schedule_lib.Scheduler(), []
-    config = scheduling.load_config(env={"PUBLISHER_SCHEDULE_EVERY": "6h"})
-    assert scheduling.next_run(config) == dt.datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
-    job = scheduling.register(scheduler, config, lambda: calls.append(clock.moment))
+    config = load_config(env={"PUBLISHER_SCHEDULE_EVERY": "6h"})
+    assert next_run(config) == dt.datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
+    job = register(scheduler, config, lambda: calls.append(clock.moment))
     clock.advance(hours=6)
     scheduler.run_pending()
     clock.advance(hours=5, minutes=59)
@@ -238,8 +242,8 @@ def test_every_six_hours_counts_from_the_start_and_from_each_run(clock):
 
 
 def test_the_runner_runs_the_job_each_night_at_two_until_asked_to_stop(clock, tmp_path):
-    config = scheduling.load_config(env=job_env(tmp_path))
-    stop, seen = scheduling.Stop(), []
+    config = load_config(env=job_env(tmp_path))
+    stop, seen = Stop(), []
 
     def sync(run, say) -> int:
         seen.append(clock.moment)
@@ -247,8 +251,8 @@ def test_the_runner_runs_the_job_each_night_at_two_until_asked_to_stop(clock, tm
             stop.request()
         return 0
 
-    assert scheduling.serve(config, steps=lambda: [("sync", sync)], stop=stop,
-                            wait=lambda seconds: clock.advance(seconds=seconds)) == 0
+    assert serve(config, steps=lambda: [("sync", sync)], stop=stop,
+                 wait=lambda seconds: clock.advance(seconds=seconds)) == 0
     assert seen == [dt.datetime(2026, 3, day, 19, 0, tzinfo=UTC) for day in (10, 11, 12)]
     runs = log_lines(config)
     assert [(r["trigger"], r["outcome"], r["exit_code"], r["steps"]) for r in runs] == [
@@ -263,7 +267,7 @@ def test_the_runner_runs_the_job_each_night_at_two_until_asked_to_stop(clock, tm
 def test_the_worst_step_decides_the_exit_code(config, codes, exit_code, outcome):
     calls = []
     steps = [(name, step(code, calls, name)) for name, code in zip(("rebuild", "validate", "sync"), codes)]
-    run = scheduling.run_once(config, steps=steps)
+    run = run_once(config, steps=steps)
     assert (run.exit_code, run.outcome, calls, run.steps) == (exit_code, outcome, ["rebuild", "validate", "sync"],
                                                              ["rebuild", "validate", "sync"])
 
@@ -274,8 +278,8 @@ def test_a_step_that_raises_ends_the_run_loudly_and_skips_the_rest(config):
     def broken(run, say):
         raise ConnectionError("portal at http://127.0.0.1:9 refused the connection")
 
-    run = scheduling.run_once(config, steps=[("rebuild", step(0, calls, "rebuild")), ("sync", broken),
-                                             ("after", step(0, calls, "after"))])
+    run = run_once(config, steps=[("rebuild", step(0, calls, "rebuild")), ("sync", broken),
+                                  ("after", step(0, calls, "after"))])
     assert (run.exit_code, run.outcome, calls, run.steps) == (2, "failed", ["rebuild"], ["rebuild"])
     assert "ConnectionError" in run.error and "refused" in run.error
     assert log_lines(config)[-1]["error"] == run.error
@@ -287,8 +291,8 @@ def test_each_run_appends_one_log_line_and_rewrites_the_status_file(config):
         run.sync = {"datasets": ["ผลการพัฒนาระบบราชการ"]}
         return 0
 
-    first = scheduling.run_once(config, steps=[("sync", sync)])
-    second = scheduling.run_once(config, steps=[("validate", step(1))])
+    first = run_once(config, steps=[("sync", sync)])
+    second = run_once(config, steps=[("validate", step(1))])
     lines = log_lines(config)
     assert [line["exit_code"] for line in lines] == [0, 1]
     assert lines[0]["plan"] == first.plan and "sync" not in lines[0]
@@ -297,13 +301,13 @@ def test_each_run_appends_one_log_line_and_rewrites_the_status_file(config):
     status = json.loads(config.status_file.read_text(encoding="utf-8"))
     assert status["exit_code"] == second.exit_code == 1 and status["started"] == second.started
     assert not list(config.status_file.parent.glob("*.tmp"))
-    assert scheduling.read_runs(config, last=1) == [lines[-1]]
-    scheduling.run_once(config, steps=[("sync", sync)])
+    assert read_runs(config, last=1) == [lines[-1]]
+    run_once(config, steps=[("sync", sync)])
     assert json.loads(config.status_file.read_text(encoding="utf-8"))["sync"] == {"datasets": ["ผลการพัฒนาระบบราชการ"]}
 
 
 def test_sigterm_between_steps_finishes_the_step_and_skips_the_rest(config):
-    calls, stop = [], scheduling.Stop()
+    calls, stop = [], Stop()
 
     def rebuild(run, say):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -311,7 +315,7 @@ def test_sigterm_between_steps_finishes_the_step_and_skips_the_rest(config):
         return 0
 
     with stop.on_signals():
-        run = scheduling.run_once(config, steps=[("rebuild", rebuild), ("sync", step(0, calls, "sync"))], stop=stop)
+        run = run_once(config, steps=[("rebuild", rebuild), ("sync", step(0, calls, "sync"))], stop=stop)
     assert calls == ["rebuild finished"]
     assert (run.outcome, run.exit_code, run.steps) == ("abandoned", 128 + signal.SIGTERM, ["rebuild"])
     assert "SIGTERM" in run.error
@@ -320,7 +324,7 @@ def test_sigterm_between_steps_finishes_the_step_and_skips_the_rest(config):
 
 
 def test_a_second_signal_abandons_the_current_step_at_once(config):
-    calls, stop = [], scheduling.Stop()
+    calls, stop = [], Stop()
 
     def sync(run, say):
         os.kill(os.getpid(), signal.SIGINT)
@@ -330,7 +334,7 @@ def test_a_second_signal_abandons_the_current_step_at_once(config):
         return 0
 
     with stop.on_signals():
-        run = scheduling.run_once(config, steps=[("sync", sync)], stop=stop)
+        run = run_once(config, steps=[("sync", sync)], stop=stop)
     assert calls == ["after the first signal"]
     assert (run.outcome, run.exit_code, run.steps) == ("abandoned", 128 + signal.SIGINT, [])
     assert lock_is_free(config.lock_file)
@@ -340,20 +344,21 @@ def test_a_second_signal_abandons_the_current_step_at_once(config):
 
 def test_the_lock_names_its_file_and_holder_and_is_free_again_afterwards(tmp_path):
     lock_file = tmp_path / "var" / "publisher.lock"
-    with scheduling.job_lock(lock_file):
-        with pytest.raises(scheduling.Locked) as refused:
-            with scheduling.job_lock(lock_file):
+    with job_lock(lock_file):
+        with pytest.raises(Locked) as refused:
+            with job_lock(lock_file):
                 pass
-        assert refused.value.pid == os.getpid() == scheduling.lock_holder(lock_file)
+        assert refused.value.pid == os.getpid() == lock_holder(lock_file)
         assert str(lock_file) in str(refused.value) and f"pid {os.getpid()}" in str(refused.value)
-    assert scheduling.lock_holder(lock_file) is None
+    assert lock_holder(lock_file) is None
     assert lock_is_free(lock_file)
 
 
 HOLDER = """
 import os, sys, time
 from pathlib import Path
-from publisher import schedule as scheduling
+from publisher.jobs.config import load_config
+from publisher.jobs.runner import run_once
 
 ready, release = Path(sys.argv[1]), Path(sys.argv[2])
 
@@ -363,7 +368,7 @@ def sync(run, say):
         time.sleep(0.05)
     return 0
 
-sys.exit(scheduling.run_once(scheduling.load_config(), steps=[("sync", sync)]).exit_code)
+sys.exit(run_once(load_config(), steps=[("sync", sync)]).exit_code)
 """
 
 
@@ -384,7 +389,7 @@ def test_two_runs_started_together_exactly_one_proceeds_the_other_exits_3(tmp_pa
         proceeding = [p for p in runs if (tmp_path / "ready" / str(p.pid)).exists()]
         refused = [p for p in runs if p not in proceeding]
         assert len(proceeding) == 1 and len(refused) == 1
-        assert refused[0].wait(PATIENCE) == scheduling.LOCKED
+        assert refused[0].wait(PATIENCE) == LOCKED
         (tmp_path / "release").write_text("")
         assert proceeding[0].wait(PATIENCE) == 0
     finally:
@@ -432,7 +437,7 @@ def test_publisher_schedule_stops_on_a_signal_with_exit_0_and_releases_the_lock(
         started = runner.stdout.readline()
         assert f"runner pid {runner.pid}" in started, started + runner.stderr.read()
         assert "every 24 hour(s)" in started and str(config.lock_file) in started
-        assert scheduling.lock_holder(config.lock_file) == runner.pid
+        assert lock_holder(config.lock_file) == runner.pid
         assert not lock_is_free(config.lock_file)
         runner.send_signal(signum)
         rest, errors = runner.communicate(timeout=PATIENCE)
@@ -447,7 +452,7 @@ def test_publisher_schedule_stops_on_a_signal_with_exit_0_and_releases_the_lock(
 
 
 def test_publisher_schedule_exits_3_while_another_run_holds_the_lock(tmp_path, config):
-    with scheduling.job_lock(config.lock_file):
+    with job_lock(config.lock_file):
         second = subprocess.run([sys.executable, "-m", "publisher", "schedule"], cwd=ROOT,
                                 env={**os.environ, **job_env(tmp_path)}, capture_output=True, text=True,
                                 timeout=PATIENCE)
@@ -471,13 +476,13 @@ def users_of(report_id: str, packages_dir: Path) -> set[str]:
             if report_id in {s["report"] for s in json.loads(p.read_text(encoding="utf-8"))["sources"]}}
 
 
-def rebuild(workspace) -> tuple[int, scheduling.Run]:
-    run = scheduling.Run(started="", trigger="once", pid=os.getpid())
-    return scheduling.rebuild_step(workspace.packages, workspace.reports)(run, lambda _: None), run
+def rebuild(workspace) -> tuple[int, Run]:
+    run = Run(started="", trigger="once", pid=os.getpid())
+    return rebuild_step(workspace.packages, workspace.reports)(run, lambda _: None), run
 
 
 def test_packages_built_from_the_current_reports_are_not_rebuilt(workspace):
-    assert scheduling.stale_packages(load_registry(workspace.reports), workspace.packages) == {}
+    assert stale_packages(load_registry(workspace.reports), workspace.packages) == {}
     code, run = rebuild(workspace)
     assert (code, run.rebuilt, run.counts) == (0, {}, {"rebuilt": 0, "rebuild_failed": 0})
 
@@ -488,7 +493,7 @@ def test_a_package_recording_an_old_checksum_is_rebuilt_and_only_it(workspace):
     old = json.loads(current)
     old["sources"][0]["sha256"] = "0" * 64
     descriptor.write_text(json.dumps(old, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    assert list(scheduling.stale_packages(load_registry(workspace.reports), workspace.packages)) == ["th-provinces"]
+    assert list(stale_packages(load_registry(workspace.reports), workspace.packages)) == ["th-provinces"]
     code, run = rebuild(workspace)
     assert (code, list(run.rebuilt)) == (0, ["th-provinces"])
     assert descriptor.read_bytes() == current
@@ -512,24 +517,24 @@ def test_a_revised_report_rebuilds_every_package_quoting_it(workspace):
     users = users_of("003", workspace.packages)
     assert users
     digest = revise_report(workspace, "003", update_registry=True)
-    stale = scheduling.stale_packages(load_registry(workspace.reports), workspace.packages)
+    stale = stale_packages(load_registry(workspace.reports), workspace.packages)
     assert set(stale) == users and all("registry" in why for why in stale.values())
     code, run = rebuild(workspace)
     assert (code, set(run.rebuilt)) == (0, users)
     for name in users:
         sources = json.loads((workspace.packages / name / "datapackage.json").read_text(encoding="utf-8"))["sources"]
         assert digest in {s["sha256"] for s in sources if s["report"] == "003"}
-    assert scheduling.stale_packages(load_registry(workspace.reports), workspace.packages) == {}
+    assert stale_packages(load_registry(workspace.reports), workspace.packages) == {}
 
 
 def test_a_report_altered_behind_the_registry_fails_loudly_and_leaves_the_packages_alone(workspace):
     users = users_of("003", workspace.packages)
     before = {name: (workspace.packages / name / "datapackage.json").read_bytes() for name in users}
     revise_report(workspace, "003", update_registry=False)
-    stale = scheduling.stale_packages(load_registry(workspace.reports), workspace.packages)
+    stale = stale_packages(load_registry(workspace.reports), workspace.packages)
     assert set(stale) == users and all("file" in why for why in stale.values())
     code, run = rebuild(workspace)
-    assert code == scheduling.INVALID and run.rebuilt == {} and run.counts["rebuild_failed"] == len(users)
+    assert code == INVALID and run.rebuilt == {} and run.counts["rebuild_failed"] == len(users)
     assert all(f"rebuild {name}" in run.error for name in users) and "sha256" in run.error
     assert before == {name: (workspace.packages / name / "datapackage.json").read_bytes() for name in users}
 
@@ -642,8 +647,8 @@ def test_an_unreachable_portal_ends_the_run_with_exit_2_and_says_so(tmp_path):
     with socket.socket() as probe:      # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = scheduling.load_config(env=job_env(tmp_path, portal=f"http://127.0.0.1:{port}"))
-    run = scheduling.run_once(config)
+    config = load_config(env=job_env(tmp_path, portal=f"http://127.0.0.1:{port}"))
+    run = run_once(config)
     assert (run.exit_code, run.outcome, run.steps) == (2, "portal-error", ["rebuild", "validate", "sync"])
     assert f"127.0.0.1:{port}" in run.error
     assert log_lines(config)[-1]["exit_code"] == 2
@@ -660,7 +665,7 @@ def test_a_real_run_syncs_the_packages_and_leaves_a_record(stack, portal, tmp_pa
         pytest.skip("publisher.catalog.sync not available")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PUBLISHER_SCHEDULE_", "PUBLISHER_CKAN_TOKEN"))}
     env.update(job_env(tmp_path))
-    config = scheduling.load_config(env=job_env(tmp_path))
+    config = load_config(env=job_env(tmp_path))
     packages = sorted(p.parent.name for p in (ROOT / "datapackages").glob("*/datapackage.json"))
 
     def run_job() -> tuple[subprocess.CompletedProcess, dict]:

@@ -7,8 +7,9 @@ import unicodedata
 
 import pytest
 
-from publisher import stack as stack_module
-from publisher.stack import Stack
+from publisher.stack.ckan import _settings, ckan_inputs_digest
+from publisher.stack.solr import _prepare_solr_home, solr_refresh_needed, thai_solr_schema
+from publisher.stack.supervisor import Stack, StackError
 from tests.conftest import ROOT
 
 SCHEMAS = ROOT / "schemas" / "ckan"
@@ -61,7 +62,7 @@ def test_licence_register_matches_the_schema_choices():
 
 def test_settings_fill_every_placeholder_and_write_one_group_schema_per_category(tmp_path):
     stack = Stack(state=tmp_path, ckan_port=15000, solr_port=18983)
-    settings = stack_module._settings(stack)
+    settings = _settings(stack)
     assert not [k for k, v in settings.items() if "{" in v or "}" in v]
     assert settings["solr_url"] == "http://127.0.0.1:18983/solr/ckan"
     assert settings["ckan.locale_default"] == "th" and "en" in settings["ckan.locales_offered"].split()
@@ -103,7 +104,7 @@ CKAN_LIKE_SCHEMA = """<?xml version="1.0" encoding="UTF-8" ?>
 
 
 def test_settings_enable_dcat_with_the_gd_catalog_profile_and_datastore_previews(tmp_path):
-    settings = stack_module._settings(Stack(state=tmp_path))
+    settings = _settings(Stack(state=tmp_path))
     plugins = settings["ckan.plugins"].split()
     assert {"dcat", "structured_data", "datatables_view", "datastore", "gdc_mirror"} <= set(plugins)
     assert settings["ckanext.dcat.rdf.profiles"].split() == ["euro_dcat_ap_3", "gdc_mirror"]
@@ -154,7 +155,7 @@ def test_frequency_map_covers_every_update_frequency_choice():
 
 
 def test_thai_solr_schema_swaps_the_tokenizer_of_the_text_types_only():
-    edited = stack_module.thai_solr_schema(CKAN_LIKE_SCHEMA)
+    edited = thai_solr_schema(CKAN_LIKE_SCHEMA)
     assert edited.startswith('<?xml version="1.0" encoding="UTF-8" ?>\n<!--')
     for name in ("text", "text_general"):
         block = re.search(rf'<fieldType name="{name}" .*?</fieldType>', edited, re.S).group(0)
@@ -169,8 +170,8 @@ def test_thai_solr_schema_swaps_the_tokenizer_of_the_text_types_only():
 
 def test_thai_solr_schema_refuses_a_schema_it_does_not_recognise():
     changed = CKAN_LIKE_SCHEMA.replace("solr.WhitespaceTokenizerFactory", "solr.StandardTokenizerFactory")
-    with pytest.raises(stack_module.StackError, match="text"):
-        stack_module.thai_solr_schema(changed)
+    with pytest.raises(StackError, match="text"):
+        thai_solr_schema(changed)
 
 
 def test_solr_core_is_refreshed_when_its_schema_or_index_is_not_the_wanted_one(tmp_path):
@@ -178,20 +179,20 @@ def test_solr_core_is_refreshed_when_its_schema_or_index_is_not_the_wanted_one(t
     ckan_schema = tmp_path / "ckan-venv" / "lib" / "python3.11" / "site-packages" / "ckan" / "config" / "solr"
     ckan_schema.mkdir(parents=True)
     (ckan_schema / "schema.xml").write_text(CKAN_LIKE_SCHEMA, encoding="utf-8")
-    assert stack_module.solr_refresh_needed(stack)
+    assert solr_refresh_needed(stack)
 
-    stack_module._prepare_solr_home(stack)  # a new core: no index yet, so it is built with this schema
+    _prepare_solr_home(stack)  # a new core: no index yet, so it is built with this schema
     on_disk = stack.solr_home / "ckan" / "conf" / "schema.xml"
     assert "solr.ThaiTokenizerFactory" in on_disk.read_text(encoding="utf-8")
-    assert not stack_module.solr_refresh_needed(stack)
+    assert not solr_refresh_needed(stack)
 
     on_disk.write_text(CKAN_LIKE_SCHEMA, encoding="utf-8")  # a core prepared by an older version
-    assert stack_module.solr_refresh_needed(stack)
-    stack_module._prepare_solr_home(stack)
-    assert not stack_module.solr_refresh_needed(stack)
+    assert solr_refresh_needed(stack)
+    _prepare_solr_home(stack)
+    assert not solr_refresh_needed(stack)
 
     (tmp_path / "markers" / "solr-index-schema.sha256").write_text("another schema")  # index to rebuild
-    assert stack_module.solr_refresh_needed(stack)
+    assert solr_refresh_needed(stack)
 
 
 def test_ckan_restarts_when_what_it_loads_at_start_changes(tmp_path):
@@ -200,10 +201,10 @@ def test_ckan_restarts_when_what_it_loads_at_start_changes(tmp_path):
     shutil.copytree(ROOT / "stack" / "ckanext-gdcmirror", root / "stack" / "ckanext-gdcmirror")
     shutil.copytree(SCHEMAS, root / "schemas" / "ckan")
     stack = Stack(state=tmp_path / "state", root=root)
-    before = stack_module.ckan_inputs_digest(stack)
+    before = ckan_inputs_digest(stack)
     (root / "stack" / "ckanext-gdcmirror" / "ckanext" / "gdcmirror" / "__pycache__").mkdir(exist_ok=True)
     (root / "stack" / "ckanext-gdcmirror" / "ckanext" / "gdcmirror" / "__pycache__" / "x.pyc").write_bytes(b"0")
-    assert stack_module.ckan_inputs_digest(stack) == before  # compiled files are not inputs
+    assert ckan_inputs_digest(stack) == before  # compiled files are not inputs
     mapping = root / "schemas" / "ckan" / "dcat_mapping.json"
     mapping.write_text(mapping.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert stack_module.ckan_inputs_digest(stack) != before
+    assert ckan_inputs_digest(stack) != before

@@ -13,7 +13,7 @@ import requests
 from publisher.catalog.apply import Api, add_table_views
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
 from publisher.catalog.sync import plan, sync
-from publisher.validate import rules
+from publisher.validate.findings import rules
 from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, sha256_file, write_descriptor
 from tests.conftest import ROOT, publisher
 

@@ -20,7 +20,7 @@ import pytest
 from publisher.catalog.apply import Api, load_datastore
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalResource
 from publisher.catalog.sync import sync
-from publisher.stack import Stack, components
+from publisher.stack.supervisor import Stack, components
 from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, sha256_file, write_descriptor
 from tests.conftest import ROOT, complete_dataset, publisher
 

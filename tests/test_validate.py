@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from publisher.validate import Finding, Result, canonical, personal_data_in, rules, validate
+from publisher.validate.findings import Finding, Result, canonical, rules
+from publisher.validate.personal import personal_data_in
+from publisher.validate.run import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKEN = ROOT / "tests" / "broken"

@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from publisher.validate import (CatalogPackage, catalog_packages, comparable, consistency_findings, fact_findings,
-                                facts_spec, package_paths, rules, validate)
+from publisher.validate.consistency import (CatalogPackage, catalog_packages, comparable, consistency_findings,
+                                           fact_findings, facts_spec)
+from publisher.validate.findings import rules
+from publisher.validate.run import package_paths, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "datapackages"

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from publisher import validate as validation
-from publisher.validate import (FastPathUnsupported, fast_table_errors, frictionless_findings, package_paths,
-                                table_findings, validate)
+from publisher.validate import fast as validation
+from publisher.validate.fast import fast_table_errors
+from publisher.validate.fast_columns import FastPathUnsupported
+from publisher.validate.run import package_paths, validate
+from publisher.validate.tables import frictionless_findings, table_findings
 from publisher.reports.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from publisher.catalog.client import Portal, read_token
-from publisher.validate import (PortalError, PortalRules, fetch_portal_rules, portal_fields, portal_findings, rules,
-                                validate)
+from publisher.catalog.preflight import PortalError, PortalRules, fetch_portal_rules, portal_fields, portal_findings
+from publisher.validate.findings import rules
+from publisher.validate.run import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "datapackages" / "covid19-lessons-learned"

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from publisher import stack  # noqa: E402
+from publisher.stack import supervisor as stack  # noqa: E402
 from publisher.catalog.client import Portal, read_token  # noqa: E402
 from publisher.catalog.sync import sync  # noqa: E402
 

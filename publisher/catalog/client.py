@@ -13,6 +13,8 @@ from pathlib import Path
 
 import ckanapi
 
+from publisher.stack.supervisor import Stack
+
 USER_AGENT = "thai-opendata-publisher/0.1 (+ckanapi)"
 
 
@@ -76,8 +78,6 @@ def portal_for(url: str | None = None, env: dict[str, str] | None = None) -> Por
     """The portal at ``url``, or the local one when no URL (or the local URL) is given. The
     local portal's token file is sent to the local portal only; any other gets the token of
     ``PUBLISHER_CKAN_TOKEN`` or ``PUBLISHER_CKAN_TOKEN_FILE``."""
-    from publisher.stack import Stack
-
     env = os.environ if env is None else env
     local = Stack.from_env(env)
     url = (url or "").strip().rstrip("/")

@@ -23,6 +23,8 @@ from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, datas
 from publisher.catalog.state import PortalState, complete, read_datasets
 from publisher.catalog.validated import ValidatedCache
 from publisher.packages import PACKAGES_DIR
+from publisher.validate.findings import Result
+from publisher.validate.run import validate as validate_packages
 
 Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
 
@@ -99,15 +101,13 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
     """The packages to publish, and those to skip with the reason. A package that passed
     validation before, byte for byte and under the same rules, is not validated again unless
     ``revalidate``."""
-    from publisher import validate as validation
-
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
     if validate and dirs:
         cache = ValidatedCache()
         to_check = dirs if revalidate else [d for d in dirs if not cache.known_valid(d)]
-        result = validation.validate(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
-            if to_check else validation.Result()
+        result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
+            if to_check else Result()
         invalid = result.invalid_packages()
         cache.remember([d for d in to_check if d.name not in invalid])
         for finding in result.errors():

@@ -18,7 +18,7 @@ from pathlib import Path
 from publisher import PROJECT_ROOT
 
 CACHE_FILE = PROJECT_ROOT / "var" / "validated.json"
-VALIDATOR_INPUTS = ["publisher/validate.py", "publisher/extract/thai.py", "publisher/reports/registry.py",
+VALIDATOR_INPUTS = ["publisher/validate", "publisher/extract/thai.py", "publisher/reports/registry.py",
                     "schemas/validation", "schemas/gdc", "schemas/tables", "schemas/ckan/gdc_dataset.json",
                     "reports", "datapackages"]
 

@@ -1,0 +1,97 @@
+"""``publisher ckan``: start, stop, reset, reindex and show the local portal (publisher/stack/)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+from rich.table import Table
+
+from publisher.cli.common import JsonOption, abort, err, out, short
+from publisher.stack import commands as stack
+from publisher.stack.supervisor import Stack, StackError
+
+ckan_app = typer.Typer(
+    help="Run the local CKAN portal (PostgreSQL, Redis, Solr 9, CKAN 2.11 + GD-Catalog schema) on 127.0.0.1.\n\n"
+         "Everything lives under .stack/ (or $PUBLISHER_STACK_DIR); ports come from "
+         "$PUBLISHER_CKAN_PORT (5000), $PUBLISHER_SOLR_PORT (8983), $PUBLISHER_POSTGRES_PORT (5433) "
+         "and $PUBLISHER_REDIS_PORT (6380).",
+    no_args_is_help=True,
+)
+
+
+def _print_status(report: dict) -> None:
+    table = Table(title=f"local portal: {report['ckan_url']}", title_justify="left")
+    for column in ("component", "state", "pid", "address", "log"):
+        table.add_column(column)
+    colours = {"running": "green", "unhealthy": "yellow", "stopped": "red"}
+    for row in report["components"]:
+        table.add_row(row["component"], f"[{colours[row['state']]}]{row['state']}[/]",
+                      str(row["pid"] or "-"), row["address"], short(row["log"]))
+    out.print(table)
+    if report["ckan_version"]:
+        out.print(f"CKAN {report['ckan_version']}, {report['datasets']} dataset(s) in the search index")
+    if report["token_file"]:
+        out.print(f"sysadmin API token: {short(report['token_file'])} (mode 600)")
+
+
+def _run(action, as_json: bool, verb: str) -> None:
+    the_stack = Stack.from_env()
+    say = (lambda msg: err.print(f"[dim]…[/] {msg}")) if as_json else (lambda msg: out.print(f"[dim]…[/] {msg}"))
+    try:
+        report = action(the_stack, say)
+    except StackError as exc:
+        abort(as_json, f"{verb} failed", str(exc), 1)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        if report.get("timings"):
+            out.print("took " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings"].items() if v >= 0.05))
+        _print_status(report)
+    if verb in ("up", "reset") and not report["ready"]:
+        raise typer.Exit(1)
+
+
+@ckan_app.command()
+def up(as_json: bool = JsonOption) -> None:
+    """Start the portal, installing what is missing on first use. A no-op when it already runs.
+
+    Returns only when CKAN answers status_show and a package_search round trip through Solr works.
+    """
+    _run(stack.up, as_json, "up")
+
+
+@ckan_app.command()
+def down(as_json: bool = JsonOption) -> None:
+    """Stop every component by its pid file (data is kept)."""
+    _run(stack.down, as_json, "down")
+
+
+@ckan_app.command()
+def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+          as_json: bool = JsonOption) -> None:
+    """Wipe every dataset, organization, upload, index and token, and start an empty portal."""
+    if not yes:
+        if not sys.stdin.isatty():
+            err.print("reset wipes the local portal; pass --yes to confirm")
+            raise typer.Exit(2)
+        typer.confirm("Wipe the local portal and start it empty?", abort=True)
+    _run(stack.reset, as_json, "reset")
+
+
+@ckan_app.command()
+def reindex(as_json: bool = JsonOption) -> None:
+    """Rebuild the search index from the database (drops entries of datasets that do not exist)."""
+    _run(stack.reindex, as_json, "reindex")
+
+
+@ckan_app.command()
+def status(as_json: bool = JsonOption) -> None:
+    """Show each component's state, pid, address and log. Exit 0 only when all are healthy."""
+    report = stack.status(Stack.from_env())
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_status(report)
+    raise typer.Exit(0 if report["ready"] else 1)

@@ -1,0 +1,172 @@
+"""``publisher plan`` and ``publisher sync``: what the portal would change, and changing it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from publisher import packages
+from publisher.catalog import sync as syncing
+from publisher.catalog.client import portal_for
+from publisher.cli.common import JsonOption, abort, err, out
+
+PackagesOption = typer.Option(None, "--packages", help="Folder of packages (default: datapackages/).")
+PortalOption = typer.Option(None, "--portal", envvar="PUBLISHER_CKAN_URL", show_default=False,
+                            help="CKAN address (default: the local portal, or $PUBLISHER_CKAN_URL).")
+PruneOption = typer.Option(False, "--prune", help="Also delete datasets of ours that no longer exist locally.")
+PruneShareOption = typer.Option(0.25, "--prune-limit", min=0.0, max=1.0,
+                                help="Refuse to prune more than this share of our datasets.")
+CatalogOption = typer.Option("thai-opendata-publisher", "--catalog", envvar="PUBLISHER_CATALOG",
+                             help="The mark (extra managed_by) of the datasets this repository owns; "
+                                  "only those are read, updated and pruned.")
+
+
+def _short_value(value, width: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+ACTION_STYLE = {"create": "green", "update": "yellow", "undelete": "cyan", "delete": "red",
+                "unchanged": "dim", "skip": "magenta", "reupload": "yellow"}
+
+
+def _print_plan(the_plan, skipped: dict[str, str]) -> None:
+    for step in the_plan.owners:
+        if step.action != "unchanged":
+            out.print(f"[{ACTION_STYLE[step.action]}]{step.action:>9}[/] {step.kind} {escape(step.name)}")
+    for step in the_plan.datasets:
+        style = ACTION_STYLE.get(step.action, "")
+        out.print(f"[{style}]{step.action:>9}[/] [bold]{escape(step.name)}[/]"
+                  + (f"  [dim]{escape(step.reason)}[/]" if step.reason else ""))
+        for key, (before, after) in step.changes.items():
+            mark = " (edited on the portal)" if key in step.drift else ""
+            out.print(f"            ~ {key}: {_short_value(before)} → {_short_value(after)}{mark}",
+                      markup=False, highlight=False)
+        for resource in step.resources:
+            if resource.action == "unchanged" and not resource.datastore:
+                continue
+            extra = " + DataStore" if resource.datastore else ""
+            out.print(f"            {resource.action} {resource.key}{extra}"
+                      + (f"  ({resource.reason})" if resource.reason else ""), markup=False, highlight=False)
+        if step.reorder:
+            out.print("            reorder resources", highlight=False)
+    if the_plan.refused:
+        err.print(f"[bold red]prune refused:[/] {escape(the_plan.refused)}")
+    counts = the_plan.counts()
+    out.print(", ".join(f"{counts.get(k, 0)} to {k}" for k in ("create", "update", "undelete", "delete"))
+              + f", {counts.get('unchanged', 0)} unchanged, {len(skipped)} skipped (invalid)"
+              + f"; {counts['resources_create'] + counts['resources_reupload']} file(s) to upload")
+
+
+def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, prune: bool = PruneOption,
+         prune_share: float = PruneShareOption, catalog: str = CatalogOption, as_json: bool = JsonOption) -> None:
+    """Show what sync would change on the portal, without writing anything.
+
+    Reads the portal with one package_search per 1,000 datasets and compares it with the local packages: datasets and resources to create, update (field by field), re-upload, delete, or leave alone. Save it with --json > plan.json and apply exactly that with sync --plan plan.json.
+
+    Exit 0 nothing to do, 1 changes pending (or invalid packages), 2 portal unreachable.
+    """
+    portal = portal_for(portal_url)
+    try:
+        the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
+                                                prune_share=prune_share, catalog=catalog)
+    except (syncing.SyncError, syncing.ckanapi.CKANAPIError) as exc:
+        message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
+        abort(as_json, "plan failed", message, 2)
+    pending = not the_plan.empty() or bool(report.skipped) or bool(the_plan.refused)
+    if as_json:
+        print(json.dumps({"portal": portal.url, "skipped": report.skipped, "requests": sum(api.calls.values()),
+                          "digest": the_plan.digest(), "plan": the_plan.to_json()}, ensure_ascii=False, indent=2))
+    else:
+        for name, why in report.skipped.items():
+            err.print(f"[magenta]skipped[/] {escape(name)}: {escape(why)}")
+        _print_plan(the_plan, report.skipped)
+        out.print(f"[dim]{portal.url}, {sum(api.calls.values())} request(s)[/]")
+    raise typer.Exit(1 if pending else 0)
+
+
+def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
+         plan_file: Path = typer.Option(None, "--plan", exists=True, dir_okay=False,
+                                        help="Apply this saved plan (from plan --json), refusing if it is stale."),
+         prune: bool = PruneOption, prune_share: float = PruneShareOption,
+         dry_run: bool = typer.Option(False, "--dry-run", help="Validate and plan, write nothing."),
+         jobs: int = typer.Option(4, "--jobs", min=1, max=16, help="Datasets written at the same time."),
+         catalog: str = CatalogOption,
+         revalidate: bool = typer.Option(False, "--revalidate",
+                                         help="Validate every package, even those that passed before unchanged."),
+         as_json: bool = JsonOption) -> None:
+    """Validate, then publish the packages to the portal and keep it in sync.
+
+    Invalid packages are skipped and reported, never published. Organizations (the issuing agencies) and category groups come first; then each dataset is created private, filled with its files (uploaded to the portal, sha256 in `hash`, loaded into the DataStore with a Thai/English data dictionary) and made public last. Unchanged files are never uploaded again. A second run with nothing changed writes nothing.
+
+    The API token comes from $PUBLISHER_CKAN_TOKEN or $PUBLISHER_CKAN_TOKEN_FILE (for the local portal, .stack/secrets/ckan-api-token) and is never shown.
+
+    Exit 0 in sync, 1 invalid packages skipped or prune refused, 2 portal unreachable or API errors.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    portal = portal_for(portal_url)
+    bar = Progress(TextColumn("[bold]sync[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.description}"), console=err, transient=True,
+                   disable=as_json or not err.is_terminal)
+    task = bar.add_task("validating", total=None)
+
+    def progress(event: str, name: str, done: int, total: int) -> None:
+        if event == "validate":
+            bar.update(task, description=f"validating {name}")
+        elif event == "start":
+            bar.update(task, total=total, completed=0, description="")
+        else:
+            bar.update(task, completed=done, description=name)
+
+    try:
+        with bar:
+            report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
+                                  prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
+                                  catalog=catalog, revalidate=revalidate)
+    except syncing.StalePlan as exc:
+        abort(as_json, "stale plan", str(exc), 2)
+    if as_json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        raise typer.Exit(report.exit_code)
+    if dry_run and report.plan:
+        _print_plan(report.plan, report.skipped)
+    _print_sync(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_sync(report) -> None:
+    for name, why in report.skipped.items():
+        err.print(f"[magenta]skipped[/] {escape(name)}: {escape(why)}")
+    if report.plan and report.plan.refused:
+        err.print(f"[bold red]prune refused:[/] {escape(report.plan.refused)}")
+    table = Table(title=f"sync → {report.portal}" + (" (dry run)" if report.dry_run else ""), title_justify="left")
+    for column in ("dataset", "action", "uploads", "DataStore", "result"):
+        table.add_column(column)
+    for outcome in report.outcomes:
+        table.add_row(outcome.name, outcome.action, ", ".join(outcome.uploads) or "-",
+                      str(len(outcome.datastore)) if outcome.datastore else "-",
+                      "[green]ok[/]" if outcome.ok else f"[red]failed:[/] {escape(outcome.error)}")
+    if report.outcomes:
+        out.print(table)
+    for name, fields in report.drift.items():
+        out.print(f"[yellow]drift[/] {escape(name)}: {', '.join(fields)} had been edited on the portal; "
+                  f"the repository's values were written back")
+    if report.stale_index:
+        err.print(f"[yellow]the portal's search index lists {len(report.stale_index)} dataset name(s) more than once "
+                  f"({escape(', '.join(report.stale_index[:5]))}); the database copy was used. Rebuild the index: "
+                  f"ckan search-index rebuild --clear (local portal: publisher ckan reindex)[/]")
+    for name, what in report.unconverged.items():
+        err.print(f"[bold red]not converged[/] {escape(name)}: {escape(', '.join(what))}")
+    if report.error:
+        err.print(f"[bold red]sync failed:[/] {escape(report.error)}")
+    s = report.summary()
+    out.print(f"{s['created']} created, {s['updated']} updated, {s['deleted']} deleted, {s['unchanged']} unchanged, "
+              f"{s['skipped']} skipped, {s['failed']} failed; {s['uploads']} upload(s), "
+              f"{s['datastore_loads']} DataStore load(s); {s['requests']} request(s), {s['writes']} write(s) "
+              f"in {report.seconds:.1f} s")
