@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import generate  # noqa: E402
+from publisher.stack import guard  # noqa: E402
 from publisher.stack import supervisor as stacks  # noqa: E402
 from publisher.catalog import map as mapping  # noqa: E402
 from publisher.catalog.client import redact  # noqa: E402
@@ -81,7 +82,23 @@ class BenchPortal:
         if "PUBLISHER_STACK_DIR" not in env or stack.state == (ROOT / ".stack").resolve():
             raise SystemExit("bench/run.py resets its portal for every tool: set PUBLISHER_STACK_DIR and the "
                              "PUBLISHER_*_PORT variables to a portal of its own (see bench/README.md)")
-        return cls(stack, env)
+        # every command the harness runs is refused if it would reach the default portal
+        env[guard.TEST_RUN] = "1"
+        try:
+            guard.refuse_protected_stack(stack, "benchmark on", env)
+        except guard.ProtectedPortal as exc:
+            raise SystemExit(f"bench/run.py: {exc}") from None
+        portal = cls(stack, env)
+        portal.up()
+        return portal
+
+    def up(self) -> None:
+        """Start the portal if it is not running (the first run installs it: a few minutes)."""
+        done = subprocess.run([PYTHON, "-m", "publisher", "ckan", "up", "--json"], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"publisher ckan up failed (exit {done.returncode}); see {self.stack.logs}:\n"
+                             f"{done.stderr[-3000:]}")
 
     @property
     def url(self) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ckanapi
 
+from publisher.stack.guard import refuse_protected_url
 from publisher.stack.supervisor import Stack
 
 USER_AGENT = "thai-opendata-publisher/0.1 (+ckanapi)"
@@ -82,5 +83,7 @@ def portal_for(url: str | None = None, env: dict[str, str] | None = None) -> Por
     local = Stack.from_env(env)
     url = (url or "").strip().rstrip("/")
     if url and url != local.ckan_url.rstrip("/"):
+        refuse_protected_url(url, env)
         return Portal(url, read_token(env))
+    refuse_protected_url(local.ckan_url, env)
     return Portal(local.ckan_url, read_token(env, default_file=local.token_file))

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from publisher.cli.common import JsonOption, abort, err, out, short
 from publisher.stack import commands as stack
+from publisher.stack.guard import ProtectedPortal
 from publisher.stack.supervisor import Stack, StackError
 
 ckan_app = typer.Typer(
@@ -41,6 +42,8 @@ def _run(action, as_json: bool, verb: str) -> None:
     say = (lambda msg: err.print(f"[dim]…[/] {msg}")) if as_json else (lambda msg: out.print(f"[dim]…[/] {msg}"))
     try:
         report = action(the_stack, say)
+    except ProtectedPortal as exc:
+        abort(as_json, f"{verb} refused", str(exc), 2)
     except StackError as exc:
         abort(as_json, f"{verb} failed", str(exc), 1)
     if as_json:

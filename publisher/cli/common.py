@@ -10,6 +10,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from publisher.catalog.client import Portal, portal_for
+from publisher.stack.supervisor import StackError
+
 out = Console()
 err = Console(stderr=True)
 
@@ -38,3 +41,11 @@ def fail(as_json: bool, what: str, problems: list[str]) -> None:
     for problem in problems:
         err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def portal_or_exit(url: str | None, as_json: bool = False) -> Portal:
+    """The portal a command talks to; exit 2 when it may not (a test run aimed at a person's portal)."""
+    try:
+        return portal_for(url)
+    except StackError as exc:
+        abort(as_json, "refused", str(exc), 2)

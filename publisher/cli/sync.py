@@ -11,8 +11,7 @@ from rich.table import Table
 
 from publisher import packages
 from publisher.catalog import sync as syncing
-from publisher.catalog.client import portal_for
-from publisher.cli.common import JsonOption, abort, err, out
+from publisher.cli.common import JsonOption, abort, err, out, portal_or_exit
 
 PackagesOption = typer.Option(None, "--packages", help="Folder of packages (default: datapackages/).")
 PortalOption = typer.Option(None, "--portal", envvar="PUBLISHER_CKAN_URL", show_default=False,
@@ -71,7 +70,7 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
 
     Exit 0 nothing to do, 1 changes pending (or invalid packages), 2 portal unreachable.
     """
-    portal = portal_for(portal_url)
+    portal = portal_or_exit(portal_url, as_json)
     try:
         the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
                                                 prune_share=prune_share, catalog=catalog)
@@ -110,7 +109,7 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    portal = portal_for(portal_url)
+    portal = portal_or_exit(portal_url, as_json)
     bar = Progress(TextColumn("[bold]sync[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, transient=True,
                    disable=as_json or not err.is_terminal)

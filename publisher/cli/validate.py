@@ -10,9 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from publisher import packages
-from publisher.catalog.client import portal_for
 from publisher.catalog.preflight import PortalError, PortalRules, fetch_portal_rules
-from publisher.cli.common import JsonOption, err, out
+from publisher.cli.common import JsonOption, err, out, portal_or_exit
 from publisher.validate import run as validation
 
 
@@ -26,7 +25,7 @@ def _portal_rules(portal: str | None, log: Console) -> PortalRules | None:
     if portal != LOCAL_PORTAL and not portal.startswith(("http://", "https://")):
         err.print(f"--portal takes a portal URL (http://…) or 'local', not {portal!r}")
         raise typer.Exit(2)
-    target = portal_for(None if portal == LOCAL_PORTAL else portal)
+    target = portal_or_exit(None if portal == LOCAL_PORTAL else portal)
     log.print(f"[dim]…[/] portal {target.url}")
     try:
         return fetch_portal_rules(target)

@@ -13,6 +13,7 @@ from publisher.stack.install import ensure_ckan_venv, ensure_solr_jars, ensure_s
 from publisher.stack.postgres import start_postgres
 from publisher.stack.redis import redis_ping, start_redis
 from publisher.stack.solr import reindex_if_schema_changed, solr_ping, solr_refresh_needed, start_solr
+from publisher.stack.guard import refuse_protected_stack
 from publisher.stack.supervisor import Say, Stack, StackError, components, stop, tcp_open
 
 
@@ -63,6 +64,7 @@ class Timings:
 
 def up(stack: Stack, say: Say = lambda _: None) -> dict:
     """Bring every component up; a no-op when all already answer. Idempotent."""
+    refuse_protected_stack(stack, "start")
     timings = Timings()
     current = status(stack)
     if current["ready"] and not solr_refresh_needed(stack) and not ckan_restart_needed(stack):
@@ -89,6 +91,7 @@ def up(stack: Stack, say: Say = lambda _: None) -> dict:
 
 
 def down(stack: Stack, say: Say = lambda _: None) -> dict:
+    refuse_protected_stack(stack, "stop")
     for comp in reversed(components(stack)):
         stop(comp, say)
     return status(stack)
@@ -96,6 +99,7 @@ def down(stack: Stack, say: Say = lambda _: None) -> dict:
 
 def reset(stack: Stack, say: Say = lambda _: None) -> dict:
     """Stop, wipe every database, index, upload and secret, and start an empty portal."""
+    refuse_protected_stack(stack, "reset")
     down(stack, say)
     say(f"wiping portal data under {stack.state}")
     for path in stack.data_paths():
@@ -109,6 +113,7 @@ def reset(stack: Stack, say: Say = lambda _: None) -> dict:
 def reindex(stack: Stack, say: Say = lambda _: None) -> dict:
     """Rebuild the search index from the database, dropping entries of datasets that do not
     exist: a server killed in the middle of a create can leave such an entry behind."""
+    refuse_protected_stack(stack, "re-index")
     if not healthy(stack, "solr") or not healthy(stack, "postgres"):
         raise StackError("reindex needs the portal running (publisher ckan up)")
     say("rebuilding the search index from the database")

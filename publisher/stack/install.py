@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from publisher.stack.guard import refuse_protected_write
 from publisher.stack.supervisor import Say, Stack, StackError
 
 
@@ -62,13 +63,31 @@ def run_logged(cmd: list[str], log: Path, what: str, **kwargs) -> None:
         raise StackError(f"{what} failed (exit {result.returncode}); see {log}")
 
 
+def _venv_wanted(stack: Stack) -> str:
+    return _sha256(stack.root / "stack" / "ckan" / "requirements.txt",
+                   stack.root / "stack" / "ckanext-gdcmirror" / "pyproject.toml")
+
+
+def _current(marker: Path, wanted: str) -> bool:
+    return marker.exists() and marker.read_text() == wanted
+
+
+def ckan_venv_current(stack: Stack) -> bool:
+    return _current(stack.venv / ".requirements.sha256", _venv_wanted(stack))
+
+
+def solr_jars_current(stack: Stack) -> bool:
+    return _current(stack.solr_lib / ".pom.sha256", _sha256(stack.root / "stack" / "solr" / "pom.xml"))
+
+
 def ensure_ckan_venv(stack: Stack, say: Say) -> None:
     requirements = stack.root / "stack" / "ckan" / "requirements.txt"
     extension = stack.root / "stack" / "ckanext-gdcmirror"
     marker = stack.venv / ".requirements.sha256"
-    wanted = _sha256(requirements, extension / "pyproject.toml")
-    if marker.exists() and marker.read_text() == wanted:
+    wanted = _venv_wanted(stack)
+    if _current(marker, wanted):
         return
+    refuse_protected_write(stack.venv, "install CKAN")
     say(f"installing CKAN into {stack.venv} (on first start or when stack/ckan changes; a few minutes)")
     log = stack.logs / "install-ckan.log"
     if not (stack.venv / "bin" / "python").exists():
@@ -82,10 +101,11 @@ def ensure_ckan_venv(stack: Stack, say: Say) -> None:
 
 def ensure_solr_jars(stack: Stack, say: Say) -> None:
     pom = stack.root / "stack" / "solr" / "pom.xml"
+    if solr_jars_current(stack):
+        return
+    refuse_protected_write(stack.solr_lib, "resolve the Solr jars")
     marker = stack.solr_lib / ".pom.sha256"
     wanted = _sha256(pom)
-    if marker.exists() and marker.read_text() == wanted:
-        return
     say("resolving Solr 9 from Maven Central (on first start or when stack/solr/pom.xml changes)")
     shutil.rmtree(stack.solr_lib, ignore_errors=True)
     run_logged(["mvn", "-B", "-q", "-f", str(pom),

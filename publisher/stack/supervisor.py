@@ -40,6 +40,10 @@ class Stack:
     redis_port: int = 6380
     root: Path = PROJECT_ROOT
     access_log: Path | None = None  # CKAN's request log; None: logs/ckan-access.log
+    # CKAN's venv and the Solr jars are slow to install and never written by a running portal, so a
+    # second portal (the tests') may use the first one's; None: under `state`
+    shared_venv: Path | None = None
+    shared_solr_lib: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Stack":
@@ -50,12 +54,18 @@ class Stack:
             for name in ("ckan_port", "solr_port", "postgres_port", "redis_port")
             if env.get(f"PUBLISHER_{name.upper()}")
         }
-        access_log = env.get("PUBLISHER_CKAN_ACCESS_LOG")
-        return cls(state=state, access_log=Path(access_log).resolve() if access_log else None, **ports)
+        paths = {name: Path(env[variable]).resolve() for name, variable in
+                 (("access_log", "PUBLISHER_CKAN_ACCESS_LOG"), ("shared_venv", "PUBLISHER_CKAN_VENV"),
+                  ("shared_solr_lib", "PUBLISHER_SOLR_LIB")) if env.get(variable)}
+        return cls(state=state, **paths, **ports)
+
+    def ports(self) -> dict[str, int]:
+        return {"ckan": self.ckan_port, "solr": self.solr_port, "postgres": self.postgres_port,
+                "redis": self.redis_port}
 
     # --- layout -------------------------------------------------------------------
-    venv = property(lambda s: s.state / "ckan-venv")
-    solr_lib = property(lambda s: s.state / "solr-lib")
+    venv = property(lambda s: s.shared_venv or s.state / "ckan-venv")
+    solr_lib = property(lambda s: s.shared_solr_lib or s.state / "solr-lib")
     pgdata = property(lambda s: s.state / "postgres")
     pg_socket = property(lambda s: s.state / "run" / "pgsocket")
     redis_dir = property(lambda s: s.state / "redis")
