@@ -298,3 +298,25 @@ def test_a_table_is_marked_loaded_on_upload_only_if_one_call_loads_it_whole(tmp_
 
     assert fits_one_call(table(0)) and fits_one_call(table(CHUNK))
     assert not fits_one_call(table(CHUNK + 1))
+
+
+def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned(tmp_path, monkeypatch, unique):
+    from publisher.catalog import validated
+    from publisher.catalog.sync import load_local
+    from tests.catalog_copy import copy_catalog, descriptor_of
+
+    monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
+    (name, folder), = copy_catalog(tmp_path / "copies", unique, ["th-provinces"]).items()
+    moved = tmp_path / "packages" / "provinces-v2"          # a hand-made package: folder ≠ dataset name
+    moved.parent.mkdir()
+    folder.rename(moved)
+    assert descriptor_of(moved)["name"] == name != moved.name
+    data = moved / "data" / "provinces.csv"
+    data.write_bytes(data.read_bytes().replace(b"Krung Thep", b"Krung  Thep", 1))   # invalid: table.hash
+    local, skipped = load_local(tmp_path / "packages")
+    kept = [mapping.LocalDataset(f"kept-{i}", PACKAGE, {}, [], {}) for i in range(4)]
+    plan = make_plan(kept, _state(name, *[d.name for d in kept]), {}, {}, prune=True, skipped=skipped)
+    assert plan.refused is None
+    assert [(d.name, d.action) for d in plan.datasets if d.action in ("delete", "skip")] == [(name, "skip")]
+    assert local == [] and list(skipped) == [name]
+    assert "provinces-v2" in skipped[name] and "table.hash" in skipped[name]

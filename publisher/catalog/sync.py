@@ -95,36 +95,59 @@ def package_dirs(packages_dir: Path) -> list[Path]:
     return sorted(p.parent for p in packages_dir.glob("*/datapackage.json"))
 
 
+def dataset_name(directory: Path) -> str:
+    """The dataset a package folder publishes: its descriptor's name, else the folder's. A
+    hand-made package may name its dataset unlike its folder; an invalid one must protect the
+    dataset, not the folder."""
+    try:
+        descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return directory.name
+    name = descriptor.get("name") if isinstance(descriptor, dict) else None
+    return name if isinstance(name, str) and name.strip() else directory.name
+
+
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER, revalidate: bool = False
+               catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None
                ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
-    """The packages to publish, and those to skip with the reason. A package that passed
-    validation before, byte for byte and under the same rules, is not validated again unless
-    ``revalidate``."""
+    """The packages to publish, and those to skip with the reason, by dataset name (which is
+    what the plan protects from pruning). A package that passed validation before, byte for
+    byte and under the same rules, is not validated again unless ``revalidate``."""
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
+    left_out: set[str] = set()        # package folders not published
+
+    def skip(directory: Path, why: str) -> None:
+        left_out.add(directory.name)
+        name = dataset_name(directory)
+        skipped.setdefault(name, why if name == directory.name else f"folder {directory.name}: {why}")
+
     if validate and dirs:
-        cache = ValidatedCache()
+        cache = cache or ValidatedCache()
         to_check = dirs if revalidate else [d for d in dirs if not cache.known_valid(d)]
         result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
             if to_check else Result()
         invalid = result.invalid_packages()
         cache.remember([d for d in to_check if d.name not in invalid])
-        for finding in result.errors():
-            skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}"
-                               + (f" row {finding.row}" if finding.row else "")
-                               + (f" field {finding.field}" if finding.field else "")
-                               + f" (and {sum(f.package == finding.package for f in result.errors()) - 1} more;"
-                                 f" run publisher validate)")
+        errors = result.errors()
+        by_folder = {d.name: d for d in dirs}
+        for finding in errors:
+            if finding.package not in by_folder or finding.package in left_out:
+                continue
+            more = sum(f.package == finding.package for f in errors) - 1
+            skip(by_folder[finding.package], f"invalid: {finding.rule} in {finding.file}"
+                 + (f" row {finding.row}" if finding.row else "")
+                 + (f" field {finding.field}" if finding.field else "")
+                 + f" (and {more} more; run publisher validate)")
     local = []
     known_groups = mapping.groups()
     for directory in dirs:
-        if directory.name in skipped:
+        if directory.name in left_out:
             continue
         try:
             local.append(mapping.load_dataset(directory, known_groups, catalog))
         except mapping.MappingError as exc:
-            skipped[directory.name] = str(exc)
+            skip(directory, str(exc))
     by_name: dict[str, list[mapping.LocalDataset]] = {}
     for dataset in local:
         by_name.setdefault(dataset.name, []).append(dataset)
@@ -132,8 +155,8 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
         if len(same) > 1:
             folders = ", ".join(str(d.directory) for d in same)
             for dataset in same:
-                skipped[dataset.directory.name] = f"the dataset name {name!r} is used by several packages: {folders}"
-    return [d for d in local if d.directory.name not in skipped], skipped
+                skip(dataset.directory, f"the dataset name {name!r} is used by several packages: {folders}")
+    return [d for d in local if d.directory.name not in left_out], skipped
 
 
 def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mapping.MARKER
