@@ -499,6 +499,15 @@ def test_a_package_recording_an_old_checksum_is_rebuilt_and_only_it(workspace):
     assert descriptor.read_bytes() == current
 
 
+def test_a_descriptor_that_is_not_a_json_object_is_rebuilt_not_a_crash(workspace):
+    descriptor = workspace.packages / "th-provinces" / "datapackage.json"
+    current = descriptor.read_bytes()
+    descriptor.write_text("[1, 2]", encoding="utf-8")
+    assert list(stale_packages(load_registry(workspace.reports), workspace.packages)) == ["th-provinces"]
+    code, run = rebuild(workspace)
+    assert (code, list(run.rebuilt)) == (0, ["th-provinces"]) and descriptor.read_bytes() == current
+
+
 def revise_report(workspace, report_id: str, update_registry: bool) -> str:
     """Add a line at the end of a vendored report; returns its new sha256."""
     registry_file = workspace.reports / "registry.json"

@@ -320,3 +320,19 @@ def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned
     assert [(d.name, d.action) for d in plan.datasets if d.action in ("delete", "skip")] == [(name, "skip")]
     assert local == [] and list(skipped) == [name]
     assert "provinces-v2" in skipped[name] and "table.hash" in skipped[name]
+
+
+def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_others_go_on(tmp_path, monkeypatch,
+                                                                                           unique):
+    from publisher.catalog import validated
+    from publisher.catalog.sync import load_local
+    from tests.catalog_copy import copy_catalog
+
+    monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
+    (name, _), = copy_catalog(tmp_path / "packages", unique, ["th-provinces"]).items()
+    (tmp_path / "packages" / "a-list").mkdir()
+    (tmp_path / "packages" / "a-list" / "datapackage.json").write_text("[1, 2]", encoding="utf-8")
+    for validate in (True, False):
+        local, skipped = load_local(tmp_path / "packages", validate=validate)
+        assert [d.name for d in local] == [name] and list(skipped) == ["a-list"], validate
+    assert "package.profile" in load_local(tmp_path / "packages")[1]["a-list"]

@@ -80,9 +80,12 @@ def read_descriptor(path: Path, sha256: str = "") -> dict:
 def _read_descriptor(path: Path) -> tuple[bytes, dict]:
     try:
         content = path.read_bytes()
-        return content, json.loads(content.decode("utf-8"))
+        descriptor = json.loads(content.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(descriptor, dict):
+        raise MappingError(f"{path}: not a descriptor: a JSON {type(descriptor).__name__}, not an object")
+    return content, descriptor
 
 
 # --- organizations and groups ----------------------------------------------------------

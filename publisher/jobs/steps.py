@@ -40,12 +40,16 @@ def stale_packages(registry: Registry, packages_dir: Path = packages.PACKAGES_DI
     for recipe in packages.recipes(packages_dir):
         name, descriptor = recipe.parent.name, recipe.parent / "datapackage.json"
         try:
-            sources = json.loads(descriptor.read_text(encoding="utf-8")).get("sources", [])
+            content = json.loads(descriptor.read_text(encoding="utf-8"))
+            sources = content.get("sources", []) if isinstance(content, dict) else None
         except FileNotFoundError:
             stale[name] = "not built yet"
             continue
         except (OSError, ValueError) as exc:
             stale[name] = f"datapackage.json unreadable: {exc}"
+            continue
+        if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+            stale[name] = "datapackage.json is not a descriptor with a list of sources"
             continue
         for source in sources:
             report = registry.reports.get(source.get("report"))

@@ -46,13 +46,16 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
         descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Finding("package.unreadable", package, file, str(exc))]
+    if not isinstance(descriptor, dict):
+        return [Finding("package.profile", package, file,
+                        f"a descriptor is a JSON object, not a JSON {type(descriptor).__name__}")]
     try:
         found = frictionless_findings(descriptor_path, package, descriptor, fast)
         found += metadata_findings(descriptor, package, file, registry)
         found += table_findings(descriptor_path, descriptor, package, registry, fast)
     finally:
         ARROW_CACHE.clear()
-    if portal is not None and isinstance(descriptor, dict):
+    if portal is not None:
         found += portal(descriptor, package, file)
     return found
 
