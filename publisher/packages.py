@@ -28,6 +28,7 @@ RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
 PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
+REQUIRED_TEXT = ("title", "title_en", "description", "description_en", "organization")
 RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}
 
 
@@ -51,7 +52,18 @@ def load_recipe(path: Path) -> dict:
     if recipe.get("name") != path.parent.name:
         raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
                           f"{path.parent.name!r}")
-    for resource in recipe.get("resources", []):
+    missing = [key for key in REQUIRED_TEXT if not isinstance(recipe.get(key), str) or not recipe[key].strip()]
+    if missing:
+        raise RecipeError(f"{path}: [recipe-required] {', '.join(missing)} missing or not text; "
+                          f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords")
+    keywords = recipe.get("keywords")
+    if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) for k in keywords):
+        raise RecipeError(f"{path}: [recipe-required] keywords must be a non-empty list of words")
+    resources = recipe.get("resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
+                                                  for r in resources):
+        raise RecipeError(f"{path}: [recipe-required] resources must be a list, each with a name")
+    for resource in resources:
         unknown = set(resource) - RESOURCE_KEYS
         if unknown:
             raise RecipeError(f"{path}: resource {resource.get('name')!r}: [recipe-key] unknown keys {sorted(unknown)}")
