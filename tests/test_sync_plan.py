@@ -336,3 +336,22 @@ def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_oth
         local, skipped = load_local(tmp_path / "packages", validate=validate)
         assert [d.name for d in local] == [name] and list(skipped) == ["a-list"], validate
     assert "package.profile" in load_local(tmp_path / "packages")[1]["a-list"]
+
+
+def test_the_validated_record_goes_stale_with_any_module_validation_imports_or_a_library_upgrade(tmp_path,
+                                                                                                  monkeypatch):
+    from publisher.catalog import validated
+
+    code = tmp_path / "publisher"
+    shutil.copytree(ROOT / "publisher", code, ignore=shutil.ignore_patterns("__pycache__"))
+    before = validated.validator_key(tmp_path, code=code)
+    assert validated.validator_key(tmp_path, code=code) == before
+    recipes = code / "extract" / "recipes.py"          # NUMERIC_TYPES: which columns are numbers
+    recipes.write_text(recipes.read_text(encoding="utf-8").replace("\"year\")", "\"year\", \"date\")", 1),
+                       encoding="utf-8")
+    assert '"year", "date")' in recipes.read_text(encoding="utf-8")
+    changed = validated.validator_key(tmp_path, code=code)
+    assert changed != before
+    upgraded = {**validated.library_versions(), "frictionless": "99.0"}
+    monkeypatch.setattr(validated, "library_versions", lambda: upgraded)
+    assert validated.validator_key(tmp_path, code=code) != changed
