@@ -108,11 +108,12 @@ def dataset_name(directory: Path) -> str:
 
 
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None
-               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+               catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None,
+               validated: Result | None = None) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
     """The packages to publish, and those to skip with the reason, by dataset name (which is
     what the plan protects from pruning). A package that passed validation before, byte for
-    byte and under the same rules, is not validated again unless ``revalidate``."""
+    byte and under the same rules, is not validated again unless ``revalidate``; nor is one
+    that ``validated`` (a result of this same run) already covers."""
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
     left_out: set[str] = set()        # package folders not published
@@ -124,11 +125,14 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
 
     if validate and dirs:
         cache = cache or ValidatedCache()
-        to_check = dirs if revalidate else [d for d in dirs if not cache.known_valid(d)]
+        covered = set(validated.packages) if validated is not None else set()
+        to_check = [d for d in dirs if d.name not in covered and (revalidate or not cache.known_valid(d))]
         result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
             if to_check else Result()
+        if validated is not None:
+            result.findings += [f for f in validated.findings if f.package in covered]
         invalid = result.invalid_packages()
-        cache.remember([d for d in to_check if d.name not in invalid])
+        cache.remember([d for d in dirs if (d in to_check or d.name in covered) and d.name not in invalid])
         errors = result.errors()
         by_folder = {d.name: d for d in dirs}
         for finding in errors:
@@ -182,11 +186,12 @@ def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mappi
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
-         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False
-         ) -> tuple[Plan, SyncReport, Api, dict]:
+         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
+         cache_file: Path | None = None, validated: Result | None = None) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate)
+    cache = ValidatedCache(cache_file) if validate else None
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
                          skipped=report.skipped)
@@ -204,14 +209,16 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
-         revalidate: bool = False) -> SyncReport:
+         revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None) -> SyncReport:
+    """Validate (what ``validated`` does not already cover), read the portal, plan, apply, read
+    back. ``cache_file``: where passes are remembered (default var/validated.json)."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
                                               validate=validate, api=api, progress=progress, catalog=catalog,
-                                              revalidate=revalidate)
+                                              revalidate=revalidate, cache_file=cache_file, validated=validated)
         report.dry_run = dry_run
         if plan_file is not None:
             try:

@@ -33,6 +33,8 @@ class Config:
     run_log: Path = PROJECT_ROOT / "var" / "run-log.jsonl"
     status_file: Path = PROJECT_ROOT / "var" / "last-run.json"
     lock_file: Path = PROJECT_ROOT / "var" / "publisher.lock"
+    validated_file: Path = PROJECT_ROOT / "var" / "validated.json"
+    lock_wait: float = 10.0        # seconds sync and build wait for a run that holds the lock
 
     @property
     def hours(self) -> int | None:
@@ -86,9 +88,16 @@ def _checked(values: dict, source: Path) -> Config:
         if prune.strip().lower() not in _TRUE | _FALSE:
             raise ConfigError(f"prune must be true or false, not {prune!r}")
         prune = prune.strip().lower() in _TRUE
-    paths = {key: _path(values.get(key, getattr(config, key))) for key in ("run_log", "status_file", "lock_file")}
+    paths = {key: _path(values.get(key, getattr(config, key)))
+             for key in ("run_log", "status_file", "lock_file", "validated_file")}
+    try:
+        lock_wait = float(values.get("lock_wait", config.lock_wait))
+    except (TypeError, ValueError):
+        lock_wait = -1.0
+    if not 0 <= lock_wait <= 3600:
+        raise ConfigError(f"lock_wait must be a number of seconds from 0 to 3600, not {values.get('lock_wait')!r}")
     return Config(every=every, at=at, timezone=timezone, portal=str(values.get("portal", "")).strip().rstrip("/"),
-                  prune=bool(prune), **paths)
+                  prune=bool(prune), lock_wait=lock_wait, **paths)
 
 
 def _path(value) -> Path:
