@@ -18,12 +18,11 @@ from typing import Callable
 
 import yaml
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, schema_file
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
 from publisher.reports.registry import Registry, load_registry
 
-PACKAGES_DIR = PROJECT_ROOT / "datapackages"
-GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
+PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
 PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
@@ -71,8 +70,8 @@ def load_recipe(path: Path) -> dict:
 
 
 def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
-    defaults = json.loads((GDC_DIR / "defaults.json").read_text(encoding="utf-8"))
-    licences = json.loads((GDC_DIR / "licences.json").read_text(encoding="utf-8"))["licences"]
+    defaults = json.loads(schema_file("gdc/defaults.json").read_text(encoding="utf-8"))
+    licences = json.loads(schema_file("gdc/licences.json").read_text(encoding="utf-8"))["licences"]
     spdx = recipe.get("license", defaults["license"])
     gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
     if spdx in licences:

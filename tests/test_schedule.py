@@ -98,6 +98,15 @@ def test_the_project_config_runs_daily_at_two_in_bangkok_and_keeps_its_files_in_
     assert "/var/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
+def test_the_tests_write_the_job_files_and_the_validated_record_outside_the_project(private_var):
+    from publisher.catalog.validated import ValidatedCache
+
+    config = load_config()
+    for path in (config.run_log, config.status_file, config.lock_file, config.validated_file,
+                 ValidatedCache().path):
+        assert path.parent == private_var and not path.is_relative_to(ROOT), path
+
+
 def test_environment_variables_override_the_config_file(tmp_path):
     config = load_config(env={"PUBLISHER_SCHEDULE_EVERY": "6h", "PUBLISHER_SCHEDULE_AT": "03:30",
                               "PUBLISHER_SCHEDULE_TIMEZONE": "UTC", "PUBLISHER_SCHEDULE_PRUNE": "yes",

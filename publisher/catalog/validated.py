@@ -21,14 +21,14 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, SHIPPED, settings
 
-CACHE_FILE = PROJECT_ROOT / "var" / "validated.json"
+CACHE_FILE: Path | None = None      # None: validated.json in the var folder (publisher/settings.py)
 CODE_DIR = Path(__file__).resolve().parents[1]          # the publisher package
 ENTRY = "validate/run.py"                               # what validation starts from, in CODE_DIR
 LIBRARIES = ("frictionless", "pyarrow", "numpy", "jsonschema", "pyyaml")
 VALIDATOR_INPUTS = ["schemas/validation", "schemas/gdc", "schemas/tables", "schemas/ckan/gdc_dataset.json",
-                    "reports", "datapackages"]
+                    "reports", "datapackages"]        # of the catalog, and the shipped schemas/
 
 
 def _module_file(code: Path, dotted: str) -> Path | None:
@@ -87,8 +87,9 @@ def _files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
-def validator_key(root: Path = PROJECT_ROOT, code: Path = CODE_DIR) -> str:
-    files = [f for item in VALIDATOR_INPUTS if (root / item).exists() for f in _files(root / item)]
+def validator_key(root: Path = ROOT, code: Path = CODE_DIR) -> str:
+    files = [f for base in dict.fromkeys([root, SHIPPED]) for item in VALIDATOR_INPUTS
+             if (base / item).exists() and (base == root or item.startswith("schemas/")) for f in _files(base / item)]
     digest = hashlib.sha256(_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
     digest.update(json.dumps(library_versions(), sort_keys=True).encode())
     return digest.hexdigest()
@@ -99,8 +100,8 @@ def package_key(directory: Path) -> str:
 
 
 class ValidatedCache:
-    def __init__(self, path: Path | None = None, root: Path = PROJECT_ROOT):
-        self.path = path or CACHE_FILE
+    def __init__(self, path: Path | None = None, root: Path = ROOT):
+        self.path = path or CACHE_FILE or settings().var / "validated.json"
         self.key = validator_key(root)
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytz
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, settings
 
-CONFIG_FILE = PROJECT_ROOT / "publisher.toml"
+CONFIG_FILE = ROOT / "publisher.toml"
+VAR_FILES = {"run_log": "run-log.jsonl", "status_file": "last-run.json", "lock_file": "publisher.lock",
+             "validated_file": "validated.json"}
 ENV_PREFIX = "PUBLISHER_SCHEDULE_"
 
 
@@ -30,10 +32,10 @@ class Config:
     timezone: str = "Asia/Bangkok"
     portal: str = ""               # CKAN address; empty = the local portal
     prune: bool = False
-    run_log: Path = PROJECT_ROOT / "var" / "run-log.jsonl"
-    status_file: Path = PROJECT_ROOT / "var" / "last-run.json"
-    lock_file: Path = PROJECT_ROOT / "var" / "publisher.lock"
-    validated_file: Path = PROJECT_ROOT / "var" / "validated.json"
+    run_log: Path = ROOT / "var" / "run-log.jsonl"          # paths: the defaults are in the var folder
+    status_file: Path = ROOT / "var" / "last-run.json"     # (PUBLISHER_VAR_DIR, default <catalog>/var)
+    lock_file: Path = ROOT / "var" / "publisher.lock"
+    validated_file: Path = ROOT / "var" / "validated.json"
     lock_wait: float = 10.0        # seconds sync and build wait for a run that holds the lock
 
     @property
@@ -67,6 +69,9 @@ def load_config(path: Path = CONFIG_FILE, env: dict[str, str] | None = None) -> 
     for key in keys:
         if ENV_PREFIX + key.upper() in env:
             values[key] = env[ENV_PREFIX + key.upper()]
+    var = settings(env).var
+    for key, name in VAR_FILES.items():
+        values.setdefault(key, var / name)
     return _checked(values, path)
 
 
@@ -102,7 +107,7 @@ def _checked(values: dict, source: Path) -> Config:
 
 def _path(value) -> Path:
     path = Path(str(value)).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else ROOT / path
 
 
 def now(config: Config) -> datetime:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable, Iterable
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT
 from publisher.reports.registry import Registry, load_registry
 from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
@@ -15,7 +15,7 @@ from publisher.validate.findings import Finding, Result, relative_path
 from publisher.validate.metadata import metadata_findings
 from publisher.validate.tables import frictionless_findings, table_findings
 
-CATALOG_DIR = PROJECT_ROOT / "datapackages"
+CATALOG_DIR = ROOT / "datapackages"
 # what a live portal would refuse of a package, (descriptor, package, file) -> findings; such as
 # publisher.catalog.preflight.PortalRules
 PortalCheck = Callable[[dict, str, str], list[Finding]]
