@@ -302,7 +302,7 @@ def test_a_table_is_marked_loaded_on_upload_only_if_one_call_loads_it_whole(tmp_
 
 def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned(tmp_path, monkeypatch, unique):
     from publisher.catalog import validated
-    from publisher.catalog.sync import load_local
+    from publisher.catalog.sync import load_local, protected
     from tests.catalog_copy import copy_catalog, descriptor_of
 
     monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
@@ -314,12 +314,14 @@ def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned
     data = moved / "data" / "provinces.csv"
     data.write_bytes(data.read_bytes().replace(b"Krung Thep", b"Krung  Thep", 1))   # invalid: table.hash
     local, skipped = load_local(tmp_path / "packages")
+    assert local == [] and list(skipped) == ["provinces-v2"]
+    assert name in skipped["provinces-v2"] and "table.hash" in skipped["provinces-v2"]
     kept = [mapping.LocalDataset(f"kept-{i}", PACKAGE, {}, [], {}) for i in range(4)]
-    plan = make_plan(kept, _state(name, *[d.name for d in kept]), {}, {}, prune=True, skipped=skipped)
+    plan = make_plan(kept, _state(name, *[d.name for d in kept]), {}, {}, prune=True, skipped=skipped,
+                     protected=protected(tmp_path / "packages", skipped))
     assert plan.refused is None
-    assert [(d.name, d.action) for d in plan.datasets if d.action in ("delete", "skip")] == [(name, "skip")]
-    assert local == [] and list(skipped) == [name]
-    assert "provinces-v2" in skipped[name] and "table.hash" in skipped[name]
+    assert not [d.name for d in plan.datasets if d.action == "delete"]
+    assert [(d.name, d.action) for d in plan.datasets if d.action == "skip"] == [("provinces-v2", "skip")]
 
 
 def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_others_go_on(tmp_path, monkeypatch,

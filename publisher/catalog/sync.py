@@ -107,11 +107,17 @@ def dataset_name(directory: Path) -> str:
     return name if isinstance(name, str) and name.strip() else directory.name
 
 
+def protected(packages_dir: Path, skipped: dict[str, str]) -> set[str]:
+    """The datasets of skipped packages: named by their descriptors, which a hand-made package
+    may give a name unlike its folder's."""
+    return {dataset_name(packages_dir / folder) for folder in skipped} | set(skipped)
+
+
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
                catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None,
                validated: Result | None = None) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
-    """The packages to publish, and those to skip with the reason, by dataset name (which is
-    what the plan protects from pruning). A package that passed validation before, byte for
+    """The packages to publish, and those to skip with the reason, by folder (``protected``
+    gives the dataset names the plan must then never prune). A package that passed validation before, byte for
     byte and under the same rules, is not validated again unless ``revalidate``; nor is one
     that ``validated`` (a result of this same run) already covers."""
     dirs = package_dirs(packages_dir)
@@ -121,7 +127,7 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
     def skip(directory: Path, why: str) -> None:
         left_out.add(directory.name)
         name = dataset_name(directory)
-        skipped.setdefault(name, why if name == directory.name else f"folder {directory.name}: {why}")
+        skipped.setdefault(directory.name, why if name == directory.name else f"dataset {name}: {why}")
 
     if validate and dirs:
         cache = cache or ValidatedCache()
@@ -194,7 +200,7 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
     local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
-                         skipped=report.skipped)
+                         skipped=report.skipped, protected=protected(packages_dir, report.skipped))
     report.plan = the_plan
     report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
     report.stale_index = sorted(set(state.duplicates))
