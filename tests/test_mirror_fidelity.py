@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 import ckanapi
 import pytest
@@ -80,9 +81,23 @@ def register_site(stack, tmp_path_factory):
         process.wait(timeout=60)
 
 
+@pytest.fixture
+def made(ckan) -> Iterator[list[str]]:
+    """Ids of the datasets a test creates, deleted after it: the home page lists the ten agencies
+    with the most datasets, which a test's own agencies must not push the real ones out of."""
+    ids: list[str] = []
+    yield ids
+    for dataset_id in ids:
+        try:
+            ckan.action.package_delete(id=dataset_id)
+        except ckanapi.NotFound:
+            pass
+
+
 # --- licences: the schema's choices decide, as on a thai_gdc portal --------------------------------
 
-def test_validate_portal_reads_the_licences_the_way_a_thai_gdc_site_validates_them(register_site, portal, organization, unique):
+def test_validate_portal_reads_the_licences_the_way_a_thai_gdc_site_validates_them(register_site, portal, organization,
+                                                                                   unique, made):
     site = fetch_portal_rules(Portal(register_site, None))
     assert "cc-by" in site.licences and "Creative Commons Attributions" not in site.licences
     result = validate(PACKAGES, portal=site)
@@ -92,6 +107,7 @@ def test_validate_portal_reads_the_licences_the_way_a_thai_gdc_site_validates_th
     # register's own id, which its schema does not offer
     there = Portal(register_site, portal.token).client()
     created = there.action.package_create(**complete_dataset(organization, f"lic-{unique}"))
+    made.append(created["id"])
     assert created["license_id"] == "Creative Commons Attributions"
     refused = complete_dataset(organization, f"lic2-{unique}")
     refused["license_id"] = "cc-by"
@@ -106,11 +122,12 @@ def test_validate_portal_reads_the_licences_the_way_a_thai_gdc_site_validates_th
 
 
 def test_the_licence_register_is_what_our_portal_adds_to_a_thai_gdc_answer(register_site, portal, ckan, organization,
-                                                                           unique):
+                                                                           unique, made):
     """The same dataset read from both sites: the stored licence is the same string, and only our
     register adds whether it is open and where its text is. (Both sites share one search index,
     which package_show answers from; include_plugin_data makes each read its own database.)"""
     created = ckan.action.package_create(**complete_dataset(organization, f"reg-{unique}"))
+    made.append(created["id"])
     ours = ckan.action.package_show(id=created["id"], include_plugin_data=True)
     theirs = Portal(register_site, portal.token).client().action.package_show(id=created["id"],
                                                                                 include_plugin_data=True)
@@ -125,11 +142,12 @@ def test_the_licence_register_is_what_our_portal_adds_to_a_thai_gdc_answer(regis
     ("License not specified", ""),
     ("อื่นๆ", "สัญญาอนุญาตของหน่วยงาน (ทดสอบ)"),
 ])
-def test_portal_dcat_and_schema_org_give_the_same_licence(stack, ckan, organization, unique, licence, other):
+def test_portal_dcat_and_schema_org_give_the_same_licence(stack, ckan, organization, unique, made, licence, other):
     dataset = complete_dataset(organization, f"out-{unique}")
     dataset.update(license_id=licence, license_id_other=other,
                    resources=[{"name": "table", "url": "https://example.invalid/table.csv", "format": "CSV"}])
     shown = ckan.action.package_create(**dataset)
+    made.append(shown["id"])
     entry = OUR_REGISTER[licence]
     assert shown["isopen"] is (entry["od_conformance"] == "approved")
     assert (shown.get("license_url") or "") == entry["url"]
@@ -156,7 +174,7 @@ def test_portal_dcat_and_schema_org_give_the_same_licence(stack, ckan, organizat
 
 # --- names in the trash ----------------------------------------------------------------------------
 
-def test_a_name_held_by_a_deleted_dataset_is_refused_and_stays_with_it(ckan, organization, unique):
+def test_a_name_held_by_a_deleted_dataset_is_refused_and_stays_with_it(ckan, organization, unique, made):
     first = complete_dataset(organization, f"trash-{unique}")
     created = ckan.action.package_create(**first)
     ckan.action.package_delete(id=created["id"])
@@ -171,6 +189,7 @@ def test_a_name_held_by_a_deleted_dataset_is_refused_and_stays_with_it(ckan, org
     assert held["id"] == created["id"] and held["state"] == "deleted"
 
     other = ckan.action.package_create(**complete_dataset(organization, f"trash2-{unique}"))
+    made.extend([created["id"], other["id"]])
     with pytest.raises(ckanapi.ValidationError) as renamed:
         ckan.action.package_patch(id=other["id"], name=first["name"])
     assert "name" in renamed.value.error_dict
@@ -179,11 +198,12 @@ def test_a_name_held_by_a_deleted_dataset_is_refused_and_stays_with_it(ckan, org
     assert (restored["id"], restored["name"], restored["state"]) == (created["id"], first["name"], "active")
 
 
-def test_sync_prune_then_restore_brings_the_dataset_back_with_its_id(ckan, organization, unique, tmp_path):
+def test_sync_prune_then_restore_brings_the_dataset_back_with_its_id(ckan, organization, unique, made, tmp_path):
     packages, aside = tmp_path / "packages", tmp_path / "aside"
     folders = copy_catalog(packages, unique, ["th-provinces", "public-sector-digital-indicators"])
     catalog = ["--packages", str(packages), "--catalog", f"test-{unique}", "--json"]
     assert json.loads(publisher("sync", *catalog).stdout)["summary"]["created"] == 2
+    made.extend(folders)
     gone = next(n for n in folders if n.startswith("th-provinces"))
     first_id = ckan.action.package_show(id=gone)["id"]
 
