@@ -26,7 +26,7 @@ PACKAGES_DIR = PROJECT_ROOT / "datapackages"
 GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
 RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
-PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
+PACKAGE_KEYS = {"charts", "name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
 RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}
 
