@@ -19,6 +19,7 @@ import ckanapi
 from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
+from publisher.catalog.reports import reports_datasets
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
 from publisher.catalog.state import PortalState, complete, read_datasets
 from publisher.catalog.validated import ValidatedCache
@@ -96,11 +97,11 @@ def package_dirs(packages_dir: Path) -> list[Path]:
 
 
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER, revalidate: bool = False
+               catalog: str = mapping.MARKER, revalidate: bool = False, reports: bool = False
                ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
     """The packages to publish, and those to skip with the reason. A package that passed
     validation before, byte for byte and under the same rules, is not validated again unless
-    ``revalidate``."""
+    ``revalidate``. ``reports``: also the reports dataset of each agency the packages belong to."""
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
     if validate and dirs:
@@ -125,6 +126,12 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
             local.append(mapping.load_dataset(directory, known_groups, catalog))
         except mapping.MappingError as exc:
             skipped[directory.name] = str(exc)
+    if reports:
+        found, findings = reports_datasets(known_groups, catalog, agencies={d.fields["owner_org"] for d in local})
+        local += found
+        for finding in findings:
+            if finding.severity == "error":
+                skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}: {finding.message}")
     by_name: dict[str, list[mapping.LocalDataset]] = {}
     for dataset in local:
         by_name.setdefault(dataset.name, []).append(dataset)
@@ -159,11 +166,11 @@ def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mappi
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
-         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False
-         ) -> tuple[Plan, SyncReport, Api, dict]:
+         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
+         reports: bool = False) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate)
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, reports)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
                          skipped=report.skipped)
@@ -181,14 +188,14 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
-         revalidate: bool = False) -> SyncReport:
+         revalidate: bool = False, reports: bool = False) -> SyncReport:
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
                                               validate=validate, api=api, progress=progress, catalog=catalog,
-                                              revalidate=revalidate)
+                                              revalidate=revalidate, reports=reports)
         report.dry_run = dry_run
         if plan_file is not None:
             try:
