@@ -19,8 +19,10 @@ from typing import Callable
 import yaml
 
 from publisher.settings import ROOT, schema_file
+from publisher.extract.problems import Problem, RecipeText
+from publisher.extract.recipe_check import recipe_problems, title_problems
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
-from publisher.reports.registry import Registry, load_registry
+from publisher.reports.registry import Registry, ReportError, load_registry
 
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
@@ -45,9 +47,6 @@ def load_recipe(path: Path) -> dict:
         raise RecipeError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(recipe, dict):
         raise RecipeError(f"{path}: a recipe is a mapping")
-    unknown = set(recipe) - PACKAGE_KEYS
-    if unknown:
-        raise RecipeError(f"{path}: [recipe-key] unknown keys {sorted(unknown)}")
     if recipe.get("name") != path.parent.name:
         raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
                           f"{path.parent.name!r}")
@@ -62,10 +61,6 @@ def load_recipe(path: Path) -> dict:
     if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
                                                   for r in resources):
         raise RecipeError(f"{path}: [recipe-required] resources must be a list, each with a name")
-    for resource in resources:
-        unknown = set(resource) - RESOURCE_KEYS
-        if unknown:
-            raise RecipeError(f"{path}: resource {resource.get('name')!r}: [recipe-key] unknown keys {sorted(unknown)}")
     return recipe
 
 
@@ -95,14 +90,25 @@ def render_csv(schema: dict, rows: list[dict]) -> bytes:
 
 
 def build_package(recipe_path: Path, registry: Registry) -> Built:
+    """One package; every problem of its recipe is raised at once (RecipeError.problems)."""
     recipe = load_recipe(recipe_path)
     built = Built(name=recipe["name"])
+    problems = recipe_problems(recipe, recipe_path, PACKAGE_KEYS, RESOURCE_KEYS)
     gdc, licenses = _gdc_metadata(recipe)
-    organization = registry.agency(recipe["organization"])
+    try:
+        organization = registry.agency(recipe["organization"])
+    except ReportError as exc:
+        problems.append(Problem("recipe.organization", str(recipe_path), str(exc),
+                                RecipeText.read(recipe_path).top("organization")))
     source_ids: list[str] = []
     resources = []
     for spec in recipe.get("resources", []):
-        schema, rows = extract_resource(spec, registry, recipe_path)
+        try:
+            schema, rows = extract_resource(spec, registry, recipe_path)
+        except RecipeError as exc:
+            problems += exc.problems
+            continue
+        problems += title_problems(spec, schema, str(recipe_path), RecipeText.read(recipe_path))
         data = render_csv(schema, rows)
         path = f"data/{spec['name']}.csv"
         built.files[path] = data
@@ -128,6 +134,8 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
             "schema": schema,
         }
         resources.append({k: v for k, v in resource.items() if v != ""})
+    if problems:
+        raise RecipeError(problems)
     sources = []
     for report_id in sorted(source_ids):
         report = registry.report(report_id)
@@ -144,7 +152,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         **({"groups": recipe["groups"]} if recipe.get("groups") else {}),
         "licenses": licenses,
         "organization": {"name": organization["id"], "title": organization["title_th"],
-                         "title_en": organization["title_en"]},
+                         "title_en": organization.get("title_en") or ""},
         "sources": sources,
         "gdc": gdc,
         "resources": resources,
@@ -166,10 +174,15 @@ def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, 
         if unknown:
             raise RecipeError(f"no recipe for {sorted(unknown)} under {directory}")
         paths = [p for p in paths if p.parent.name in names]
-    built = []
+    built, problems = [], []
     for path in paths:
         progress(path.parent.name)
-        built.append(build_package(path, registry))
+        try:
+            built.append(build_package(path, registry))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems)
     return built
 
 

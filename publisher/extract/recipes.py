@@ -50,6 +50,7 @@ from typing import Any
 from publisher.settings import schema_file
 from publisher.extract import thai
 from publisher.extract.closest import closest_passage
+from publisher.extract.problems import Problem, RecipeError, RecipeText, did_you_mean
 from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = schema_file("tables")
@@ -57,18 +58,24 @@ PROVENANCE_FIELDS = ("source_report", "source_line", "source_text")
 NUMERIC_TYPES = ("integer", "number", "year")
 
 
-class RecipeError(ValueError):
-    """A recipe cannot be run; the message names the file, resource, row and rule."""
-
-
 @dataclass(frozen=True)
 class Where:
     recipe: Path
     resource: str
+    text: RecipeText | None = None
 
-    def error(self, rule: str, message: str, row: int | None = None) -> RecipeError:
-        at = f"{self.recipe}: resource {self.resource!r}" + (f", row {row}" if row is not None else "")
-        return RecipeError(f"{at}: [{rule}] {message}")
+    def line(self, row: int | None = None, key: str = "name") -> int | None:
+        text = self.text or RecipeText.read(self.recipe)
+        if row is not None:
+            return text.row(self.resource, row)
+        if key.startswith("table."):
+            table = text.in_resource(self.resource, "table")
+            return (text.key(key[6:], table, text.block_end(table)) or table) if table else None
+        return text.in_resource(self.resource, key)
+
+    def error(self, rule: str, message: str, row: int | None = None, key: str = "name", fix: str = "") -> RecipeError:
+        at = f"resource {self.resource!r}" + (f", row {row}" if row is not None else "")
+        return RecipeError(Problem(rule, str(self.recipe), f"{at}: {message}", self.line(row, key), fix))
 
 
 def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS) -> dict:
@@ -117,53 +124,68 @@ def parse_cell(text: str, spec: dict) -> Any:
 
 def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: Where,
                    default_report: str | None) -> list[dict]:
-    fields = _field_map(schema)
-    rows = []
+    rows, problems = [], []
     for index, spec in enumerate(specs, start=1):
-        unknown = set(spec) - {"report", "quote", "numbers", "values"}
-        if unknown:
-            raise where.error("recipe-key", f"unknown keys {sorted(unknown)}", index)
-        report_id = str(spec.get("report") or default_report or "")
-        if not report_id:
-            raise where.error("recipe-report", "no report: give report: on the row or the resource", index)
-        quote = spec.get("quote")
-        if not quote:
-            raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
         try:
-            report = registry.report(report_id)
-            line = report.locate(quote)
-        except ReportError as exc:
-            raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, quote), index) from None
-        row: dict[str, Any] = {}
-        for column, literal in (spec.get("numbers") or {}).items():
-            literal = str(literal)
-            field = fields.get(column)
-            if field is None:
-                raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
-            if field.get("type") not in NUMERIC_TYPES:
-                raise where.error("numbers-are-numeric", f"{column!r} is {field.get('type')}; put it under values",
-                                  index)
-            if literal not in quote:
-                raise where.error("number-not-in-quote", f"{column}: {literal!r} does not occur in the quote", index)
-            if not _occurs_whole(literal, quote):
-                raise where.error("number-not-in-quote",
-                                  f"{column}: {literal!r} occurs in the quote only as part of a longer number", index)
-            try:
-                row[column] = parse_cell(literal, field)
-            except ValueError as exc:
-                raise where.error("number-unparsable", f"{column}: {exc}", index) from None
-        for column, value in (spec.get("values") or {}).items():
-            field = fields.get(column)
-            if field is None:
-                raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
-            if field.get("type") in NUMERIC_TYPES:
-                raise where.error("numbers-must-be-quoted",
-                                  f"{column!r} is numeric: give it under numbers: as text quoted from the report",
-                                  index)
-            row[column] = value
-        row.update(source_report=report.id, source_line=line, source_text=quote)
-        rows.append(row)
+            rows.append(statement_row(index, spec, schema, registry, where, default_report))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems)
     return rows
+
+
+ROW_KEYS = ("report", "quote", "numbers", "values")
+
+
+def statement_row(index: int, spec: dict, schema: dict, registry: Registry, where: Where,
+                  default_report: str | None) -> dict:
+    """One quoted statement → one row."""
+    fields = _field_map(schema)
+    unknown = set(spec) - set(ROW_KEYS)
+    if unknown:
+        raise where.error("recipe.unknown-key", f"unknown keys {sorted(unknown)}", index,
+                          fix="; ".join(filter(None, (did_you_mean(k, ROW_KEYS) for k in sorted(unknown)))))
+    report_id = str(spec.get("report") or default_report or "")
+    if not report_id:
+        raise where.error("recipe-report", "no report: give report: on the row or the resource", index)
+    quote = spec.get("quote")
+    if not quote:
+        raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
+    try:
+        report = registry.report(report_id)
+        line = report.locate(quote)
+    except ReportError as exc:
+        raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, quote), index) from None
+    row: dict[str, Any] = {}
+    for column, literal in (spec.get("numbers") or {}).items():
+        literal = str(literal)
+        field = fields.get(column)
+        if field is None:
+            raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
+        if field.get("type") not in NUMERIC_TYPES:
+            raise where.error("numbers-are-numeric", f"{column!r} is {field.get('type')}; put it under values",
+                              index)
+        if literal not in quote:
+            raise where.error("number-not-in-quote", f"{column}: {literal!r} does not occur in the quote", index)
+        if not _occurs_whole(literal, quote):
+            raise where.error("number-not-in-quote",
+                              f"{column}: {literal!r} occurs in the quote only as part of a longer number", index)
+        try:
+            row[column] = parse_cell(literal, field)
+        except ValueError as exc:
+            raise where.error("number-unparsable", f"{column}: {exc}", index) from None
+    for column, value in (spec.get("values") or {}).items():
+        field = fields.get(column)
+        if field is None:
+            raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
+        if field.get("type") in NUMERIC_TYPES:
+            raise where.error("numbers-must-be-quoted",
+                              f"{column!r} is numeric: give it under numbers: as text quoted from the report",
+                              index)
+        row[column] = value
+    row.update(source_report=report.id, source_line=line, source_text=quote)
+    return row
 
 
 _DIGIT = "0-9" + thai.THAI_DIGITS
@@ -193,12 +215,45 @@ def _occurs_whole(literal: str, quote: str) -> bool:
 
 TABLE_KEYS = {"report", "after", "until", "header_rows", "expect_header", "columns", "group_column",
               "single_cell_groups", "continuation", "skip", "fill_down", "explode", "patterns", "values",
-              "expect_rows"}
+              "expect_rows", "occurrence", "line"}
 
 
-def table_block(report: Report, after: str, until: str | None) -> list[tuple[int, str]]:
+class AnchorRepeated(ReportError):
+    """The anchor text is on more than one line, and the recipe does not say which."""
+
+    def __init__(self, message: str, lines: list[int]):
+        super().__init__(message)
+        self.lines = lines
+
+
+def anchor_line(report: Report, after: str, occurrence: int | None = None, line: int | None = None) -> int:
+    """The line of a table's anchor: the only one, or the one ``occurrence:`` (1-based) or
+    ``line:`` picks when the text is on several lines (a one-word heading such as a list title)."""
+    if occurrence is None and line is None:
+        try:
+            return report.locate(after)
+        except ReportError as exc:
+            if "passage is on lines" not in str(exc):
+                raise
+    lines = [n for n, text in enumerate(report.lines, start=1) if after in text]
+    if not lines:
+        return report.locate(after)  # raises: not found
+    if line is not None:
+        if line not in lines:
+            raise AnchorRepeated(f"report {report.id}: {after!r} is not on line {line}; it is on lines {lines}", lines)
+        return line
+    if occurrence is not None:
+        if not 1 <= occurrence <= len(lines):
+            raise AnchorRepeated(f"report {report.id}: {after!r} occurs {len(lines)} time(s), on lines {lines}; "
+                                 f"occurrence {occurrence} does not exist", lines)
+        return lines[occurrence - 1]
+    raise AnchorRepeated(f"report {report.id}: {after!r} is on lines {lines}", lines)
+
+
+def table_block(report: Report, after: str, until: str | None, occurrence: int | None = None,
+                line: int | None = None) -> list[tuple[int, str]]:
     """The tab lines after the anchor, across blank lines, up to the first line without a tab."""
-    start = report.locate(after)
+    start = anchor_line(report, after, occurrence, line)
     block: list[tuple[int, str]] = []
     for number in range(start + 1, len(report.lines) + 1):
         text = report.line(number)
@@ -219,7 +274,8 @@ def table_block(report: Report, after: str, until: str | None) -> list[tuple[int
 def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> list[dict]:
     unknown = set(spec) - TABLE_KEYS
     if unknown:
-        raise where.error("recipe-key", f"unknown table keys {sorted(unknown)}")
+        raise where.error("recipe.unknown-key", f"unknown table keys {sorted(unknown)}", key="table." + sorted(unknown)[0],
+                          fix="; ".join(filter(None, (did_you_mean(k, TABLE_KEYS) for k in sorted(unknown)))))
     fields = _field_map(schema)
     if not isinstance(spec.get("columns"), list):
         raise where.error("recipe-columns", "a table needs columns: one name (or null) per cell")
@@ -227,12 +283,22 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
     for column in [c for c in columns if c] + [spec.get("group_column")] + list(spec.get("values") or {}):
         if column and column not in fields:
             raise where.error("unknown-column", f"{column!r} is not in the Table Schema")
+    header_rows = spec.get("header_rows", 1)
+    if not isinstance(header_rows, int) or isinstance(header_rows, bool) or header_rows < 0:
+        raise where.error("recipe.header-rows", f"header_rows is {header_rows!r}; give 0 (no header row: the "
+                          "columns name the cells) or the number of header lines", key="table.header_rows")
+    if header_rows == 0 and "expect_header" in spec:
+        raise where.error("recipe.header-rows", "expect_header needs a header row, and header_rows is 0",
+                          key="table.expect_header")
     try:
         report = registry.report(str(spec["report"]))
-        block = table_block(report, spec["after"], spec.get("until"))
+        block = table_block(report, spec["after"], spec.get("until"), spec.get("occurrence"), spec.get("line"))
+    except AnchorRepeated as exc:
+        raise where.error("recipe.anchor-repeated", str(exc), key="table.after",
+                          fix=f"add occurrence: 1..{len(exc.lines)} (in the order of the lines) or line: "
+                              f"one of {exc.lines} under table:") from None
     except (ReportError, KeyError) as exc:
-        raise where.error("table-not-found", str(exc)) from None
-    header_rows = int(spec.get("header_rows", 1))
+        raise where.error("table-not-found", str(exc), key="table.after") from None
     if spec.get("single_cell_groups"):
         block = [(n, _as_group(t)) for n, t in block]
     table = thai.parse_tab_table(block, header_rows=header_rows,
@@ -243,6 +309,7 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
             raise where.error("table-header-changed", f"header is {table.header}, expected {spec['expect_header']}")
     skip = [re.compile(p) for p in spec.get("skip", [])]
     rows: list[dict] = []
+    problems: list[Problem] = []
     previous: dict[str, Any] = {}
     for row in table.rows:
         first = thai.strip_markup(row.cells[0]) if row.cells else ""
@@ -260,7 +327,9 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
                 try:
                     record[column] = parse_cell(text, fields[column])
                 except ValueError as exc:
-                    raise where.error("cell-unparsable", f"line {row.line}, column {column}: {exc}") from None
+                    problems += where.error("cell-unparsable", f"report {report.id} line {row.line}, column "
+                                            f"{column}: {exc}", key="table").problems
+                    record[column] = None
             for rule in spec.get("patterns", []):
                 source = record.get(rule["from"]) or ""
                 match = re.search(rule["pattern"], source)
@@ -276,6 +345,8 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
             record.update(source_report=report.id, source_line=row.line, source_text=passage)
             previous = record
             rows.append(record)
+    if problems:
+        raise RecipeError(problems)
     if "expect_rows" in spec and len(rows) != spec["expect_rows"]:
         raise where.error("table-rows-changed", f"{len(rows)} rows, expected {spec['expect_rows']}")
     return rows
@@ -306,10 +377,19 @@ def extract_resource(spec: dict, registry: Registry, recipe: Path) -> tuple[dict
         raise where.error("recipe-schema", "every resource names its Table Schema in schemas/tables/")
     schema = load_table_schema(spec["schema"])
     rows: list[dict] = []
+    problems: list[Problem] = []
     if "table" in spec:
-        rows += table_rows(spec["table"], schema, registry, where)
+        try:
+            rows += table_rows(spec["table"], schema, registry, where)
+        except RecipeError as exc:
+            problems += exc.problems
     if "rows" in spec:
-        rows += statement_rows(spec["rows"], schema, registry, where, spec.get("report"))
+        try:
+            rows += statement_rows(spec["rows"], schema, registry, where, spec.get("report"))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems)
     if not rows:
         raise where.error("recipe-empty", "a resource needs rows: or table:")
     return schema, rows

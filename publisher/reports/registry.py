@@ -93,7 +93,7 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
     data = json.loads((directory / "registry.json").read_text(encoding="utf-8"))
     reports = {
         entry["id"]: Report(id=entry["id"], path=directory / entry["file"], sha256=entry["sha256"],
-                            title_th=entry["title_th"], title_en=entry["title_en"],
+                            title_th=entry["title_th"], title_en=entry.get("title_en") or "",
                             agency=entry["agency"], meta=entry)
         for entry in data["reports"]
     }

@@ -10,6 +10,8 @@ from functools import lru_cache
 import jsonschema
 
 from publisher.settings import schema_file, shipped_schema
+from publisher.extract.problems import did_you_mean
+from publisher.extract.recipe_check import THAI, gdc_keys, vocabularies
 from publisher.reports.registry import Registry
 from publisher.validate.findings import Finding, canonical
 
@@ -20,14 +22,6 @@ OTHER_VALUES = ("อื่นๆ", "ข้อมูลประเภทอื�
 # a missing element whose own rule is more precise than "mandatory element missing"
 MISSING_RULES = {"title": "gdc.title", "title_en": "gdc.title", "description": "gdc.title",
                  "description_en": "gdc.title"}
-
-
-@lru_cache(maxsize=1)
-def vocabularies() -> dict[str, tuple[bool, list[str]]]:
-    """thai_gdc field -> (multi-valued?, allowed values) from the portal's own schema."""
-    schema = json.loads(CKAN_SCHEMA_FILE.read_text(encoding="utf-8"))
-    return {f["field_name"]: (f.get("preset") == "multiple_select", [c["value"] for c in f["choices"]])
-            for f in schema["dataset_fields"] if f.get("choices")}
 
 
 @lru_cache(maxsize=1)
