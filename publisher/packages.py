@@ -106,7 +106,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         try:
             schema, rows = extract_resource(spec, registry, recipe_path)
         except RecipeError as exc:
-            problems += exc.problems
+            problems += exc.problems + title_problems(spec, None, str(recipe_path), RecipeText.read(recipe_path))
             continue
         problems += title_problems(spec, schema, str(recipe_path), RecipeText.read(recipe_path))
         data = render_csv(schema, rows)

@@ -32,7 +32,10 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
     try:
         built = packages.build_all(registry=registry, names=names or None,
                                    progress=lambda name: log.print(f"[dim]…[/] {name}"))
-    except (RecipeError, ReportError) as exc:
+    except RecipeError as exc:
+        fail(as_json, f"build failed: {len(exc.problems)} problem(s), nothing written",
+             [str(p) for p in exc.problems], [p.as_dict() for p in exc.problems])
+    except ReportError as exc:
         fail(as_json, "build failed", [str(exc)])
     summary = [{"package": b.name, "resources": b.rows, "rows": sum(b.rows.values())} for b in built]
     if check:

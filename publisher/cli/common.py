@@ -42,9 +42,11 @@ def abort(as_json: bool, what: str, message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def fail(as_json: bool, what: str, problems: list[str]) -> None:
+def fail(as_json: bool, what: str, problems: list[str], details: list[dict] | None = None) -> None:
+    """Exit 1 listing the problems; with --json, ``details`` (rule, file, line, fix) when known."""
     if as_json:
-        print(json.dumps({"ok": False, "error": what, "problems": problems}, ensure_ascii=False, indent=2))
+        print(json.dumps({"ok": False, "error": what, "problems": details if details is not None else problems},
+                         ensure_ascii=False, indent=2))
     err.print(f"[bold red]{what}:[/]")
     for problem in problems:
         err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
