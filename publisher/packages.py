@@ -18,7 +18,7 @@ from typing import Callable
 
 import yaml
 
-from publisher.settings import ROOT, schema_file
+from publisher.settings import ROOT, schema_file, settings
 from publisher.extract.problems import Problem, RecipeText
 from publisher.extract.recipe_check import recipe_problems, title_problems
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
@@ -26,6 +26,7 @@ from publisher.reports.registry import Registry, ReportError, load_registry
 
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
+STAMPS = "build-inputs.json"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
 PACKAGE_KEYS = {"charts", "name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
@@ -38,6 +39,7 @@ class Built:
     name: str
     files: dict[str, bytes] = field(default_factory=dict)  # path inside the package -> content
     rows: dict[str, int] = field(default_factory=dict)     # resource -> row count
+    inputs: dict[str, str] = field(default_factory=dict)   # recipe, Table Schema, report -> sha256
 
 
 def load_recipe(path: Path) -> dict:
@@ -136,6 +138,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         resources.append({k: v for k, v in resource.items() if v != ""})
     if problems:
         raise RecipeError(problems)
+    built.inputs = input_digests(recipe_path, recipe, registry, source_ids)
     sources = []
     for report_id in sorted(source_ids):
         report = registry.report(report_id)
@@ -159,6 +162,28 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
     }
     built.files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return built
+
+
+def input_digests(recipe_path: Path, recipe: dict, registry: Registry, report_ids: list[str]) -> dict[str, str]:
+    """What a package was built from, by content: validate compares it with today's files."""
+    paths = [recipe_path] + [schema_file(f"tables/{r.get('schema')}.json") for r in recipe.get("resources", [])]
+    digests = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+    for report_id in report_ids:
+        report = registry.report(report_id)
+        digests[str(report.path.resolve())] = report.sha256
+    return dict(sorted(digests.items()))
+
+
+def stamps_file() -> Path:
+    """Where a build records its inputs (var/, never committed): a fresh checkout has none."""
+    return settings().var / STAMPS
+
+
+def read_stamps() -> dict[str, dict[str, str]]:
+    try:
+        return json.loads(stamps_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
@@ -203,6 +228,13 @@ def write(built: list[Built], directory: Path = PACKAGES_DIR) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists() or path.read_bytes() != content:
                 path.write_bytes(content)
+    stamps = read_stamps()
+    stamps.update({str((directory / package.name).resolve()): package.inputs for package in built})
+    try:
+        stamps_file().parent.mkdir(parents=True, exist_ok=True)
+        stamps_file().write_text(json.dumps(stamps, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    except OSError:
+        pass  # a read-only var/: validate then cannot say the files are stale, nothing else changes
 
 
 def differences(built: list[Built], directory: Path = PACKAGES_DIR) -> list[str]:

@@ -8,7 +8,14 @@ commands live one group to a module (build, plan and sync, validate, the job, th
 
 from __future__ import annotations
 
+import json
+import sys
+import traceback
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import Abort, TyperException
 
 from publisher import __version__
 from publisher.cli.build import build
@@ -19,7 +26,32 @@ from publisher.cli.reports import reports_app
 from publisher.cli.sync import plan, sync
 from publisher.cli.validate import validate
 
+class JsonFailures(TyperGroup):
+    """With --json anywhere on the line, a usage error (exit 2) or an unexpected error is one JSON
+    document on stdout too, so a machine never has to parse a usage text or a traceback."""
+
+    def main(self, args: Any = None, *pos: Any, standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if "--json" not in argv or not standalone_mode:
+            return super().main(argv, *pos, standalone_mode=standalone_mode, **extra)
+        try:
+            code = super().main(argv, *pos, standalone_mode=False, **extra)
+        except TyperException as exc:
+            print(json.dumps({"ok": False, "error": exc.format_message(), "usage": True}, ensure_ascii=False))
+            getattr(exc, "show", lambda: None)()
+            sys.exit(exc.exit_code)
+        except Abort:
+            print(json.dumps({"ok": False, "error": "aborted"}))
+            sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - said as JSON, the traceback kept on stderr
+            print(json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False))
+            traceback.print_exc()
+            sys.exit(2)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=JsonFailures,
     help="Publish Thai government report figures as validated open data on a data.go.th-style CKAN portal.",
     no_args_is_help=True,
     rich_markup_mode="rich",

@@ -11,27 +11,26 @@ from rich.markup import escape
 
 from publisher import packages
 from publisher.catalog.preflight import PortalError, PortalRules, fetch_portal_rules
-from publisher.cli.common import JsonOption, err, out, portal_or_exit
+from publisher.cli.common import JsonOption, abort, err, out, portal_or_exit
+from publisher.reports.registry import ReportError
 from publisher.validate import run as validation
 
 
 LOCAL_PORTAL = "local"
 
 
-def _portal_rules(portal: str | None, log: Console) -> PortalRules | None:
+def _portal_rules(portal: str | None, log: Console, as_json: bool = False) -> PortalRules | None:
     """The rules of the portal named by --portal ('local': the one publisher ckan up runs)."""
     if portal is None:
         return None
     if portal != LOCAL_PORTAL and not portal.startswith(("http://", "https://")):
-        err.print(f"--portal takes a portal URL (http://…) or 'local', not {portal!r}")
-        raise typer.Exit(2)
-    target = portal_or_exit(None if portal == LOCAL_PORTAL else portal)
+        abort(as_json, "usage", f"--portal takes a portal URL (http://…) or 'local', not {portal!r}", 2)
+    target = portal_or_exit(None if portal == LOCAL_PORTAL else portal, as_json)
     log.print(f"[dim]…[/] portal {target.url}")
     try:
         return fetch_portal_rules(target)
     except PortalError as exc:
-        err.print(f"[bold red]portal unreachable:[/] {escape(str(exc))}")
-        raise typer.Exit(2)
+        abort(as_json, "portal unreachable", str(exc), 2)
 
 
 def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders (default: datapackages/)."),
@@ -52,16 +51,14 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
     portal that cannot be read.
     """
     if lang not in ("th", "en"):
-        err.print("--lang must be th or en")
-        raise typer.Exit(2)
+        abort(as_json, "usage", "--lang must be th or en", 2)
     log = err if as_json else out
-    portal_rules = _portal_rules(portal, log)
+    portal_rules = _portal_rules(portal, log, as_json)
     try:
         result = validation.validate(paths or [packages.PACKAGES_DIR], portal=portal_rules,
                                      progress=lambda name: log.print(f"[dim]…[/] {name}"))
-    except (FileNotFoundError, OSError) as exc:
-        err.print(f"[bold red]cannot validate:[/] {exc}")
-        raise typer.Exit(2)
+    except (OSError, ReportError) as exc:
+        abort(as_json, "cannot validate", str(exc), 2)
     ok = result.valid(strict)
     if as_json:
         report = {"valid": ok, "strict": strict, "packages": result.packages,

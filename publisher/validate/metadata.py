@@ -64,6 +64,12 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
             where = "gdc.allow_harvest"
             message = f"allow_harvest is True but data_category is {gdc.get('data_category')!r}"
         found.append(Finding(rule, package, file, message, field=where))
+    for name in gdc:
+        if name not in gdc_keys():
+            found.append(Finding("gdc.unknown-key", package, file, f"gdc.{name} is not a GD-Catalog field "
+                                 "(it would be published and ignored); " + (did_you_mean(name, gdc_keys()) or
+                                                                            "remove it"), field=f"gdc.{name}"))
+    found += thai_title_findings(descriptor, package, file)
     for name, value in gdc.items():
         if name not in vocabularies():
             continue
@@ -107,4 +113,22 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
         if isinstance(value, str) and canonical(value) != value:
             found.append(Finding("gdc.nfc", package, file, f"{text_field} is not NFC, or has a decomposed sara am",
                                  field=text_field))
+    return found
+
+
+def thai_title_findings(descriptor: dict, package: str, file: str) -> list[Finding]:
+    """A resource, and every field of its schema, has a Thai title (an English one is not enough)."""
+    found = []
+    for resource in descriptor.get("resources") or []:
+        if not isinstance(resource, dict):
+            continue
+        name = resource.get("name")
+        if not THAI.search(str(resource.get("title") or "")):
+            found.append(Finding("gdc.title-th", package, file, f"resource {name!r} has no Thai title",
+                                 field=f"resources.{name}.title"))
+        schema = resource.get("schema") if isinstance(resource.get("schema"), dict) else {}
+        for spec in schema.get("fields") or []:
+            if isinstance(spec, dict) and not THAI.search(str(spec.get("title") or "")):
+                found.append(Finding("gdc.title-th", package, file, f"resource {name!r}: field "
+                                     f"{spec.get('name')!r} has no Thai title", field=f"resources.{name}.{spec.get('name')}"))
     return found

@@ -12,6 +12,7 @@ from publisher.reports.registry import Registry, load_registry
 from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
 from publisher.validate.findings import Finding, Result, relative_path
+from publisher.validate.freshness import freshness_findings
 from publisher.validate.metadata import metadata_findings
 from publisher.validate.tables import frictionless_findings, table_findings
 
@@ -49,8 +50,11 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
     if not isinstance(descriptor, dict):
         return [Finding("package.profile", package, file,
                         f"a descriptor is a JSON object, not a JSON {type(descriptor).__name__}")]
+    found = freshness_findings(descriptor_path, descriptor, package, registry)
+    if any(f.rule == "package.report-changed" for f in found):
+        return found  # its provenance cannot be read: rebuild first
     try:
-        found = frictionless_findings(descriptor_path, package, descriptor, fast)
+        found += frictionless_findings(descriptor_path, package, descriptor, fast)
         found += metadata_findings(descriptor, package, file, registry)
         found += table_findings(descriptor_path, descriptor, package, registry, fast)
     finally:
