@@ -1,4 +1,5 @@
 """Run the extraction recipe of each resource against its report: rows with provenance.
+The steward's guide is docs/recipes.md.
 
 A recipe (``datapackages/<slug>/recipe.yaml``) says, for each resource, which passages of
 which report hold its values. Two kinds of source, which a resource may combine:
@@ -32,7 +33,9 @@ which report hold its values. Two kinds of source, which a resource may combine:
   ``fill_down`` (columns whose empty cells repeat the value above), ``explode``
   (``{column, separator}``: one row per item of a list cell), ``patterns`` (``[{from,
   pattern, into}]``: a regex group of one column moved into another), ``values``
-  (constants for every row), ``until`` (text of the first line after the table).
+  (constants for every row), ``until`` (text of the first line after the table),
+  ``occurrence``/``line`` (which line of an anchor that is on several), ``header_rows: 0``
+  (no header row: ``columns`` name the cells).
 
 Every row carries ``source_report``, ``source_line`` and ``source_text``: the verbatim
 passage (the quote, or the table row's physical lines) that contains its values.
