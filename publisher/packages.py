@@ -49,20 +49,25 @@ def load_recipe(path: Path) -> dict:
         raise RecipeError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(recipe, dict):
         raise RecipeError(f"{path}: a recipe is a mapping")
+    text, file, problems = RecipeText.read(path), str(path), []
     if recipe.get("name") != path.parent.name:
-        raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
-                          f"{path.parent.name!r}")
+        problems.append(Problem("recipe-name", file, f"name {recipe.get('name')!r} must equal the folder name "
+                                f"{path.parent.name!r}", text.top("name")))
     missing = [key for key in REQUIRED_TEXT if not isinstance(recipe.get(key), str) or not recipe[key].strip()]
     if missing:
-        raise RecipeError(f"{path}: [recipe-required] {', '.join(missing)} missing or not text; "
-                          f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords")
+        problems.append(Problem("recipe-required", file, f"{', '.join(missing)} missing or not text; "
+                                f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords", text.top(missing[0])))
     keywords = recipe.get("keywords")
     if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) for k in keywords):
-        raise RecipeError(f"{path}: [recipe-required] keywords must be a non-empty list of words")
+        problems.append(Problem("recipe-required", file, "keywords must be a non-empty list of words",
+                                text.top("keywords")))
     resources = recipe.get("resources", [])
     if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
                                                   for r in resources):
-        raise RecipeError(f"{path}: [recipe-required] resources must be a list, each with a name")
+        problems.append(Problem("recipe-required", file, "resources must be a list, each with a name",
+                                text.top("resources")))
+    if problems:
+        raise RecipeError(problems)
     return recipe
 
 

@@ -161,3 +161,9 @@ def test_a_registry_entry_without_title_en_is_read(tmp_path):
     (tmp_path / "registry.json").write_text(json.dumps(source, ensure_ascii=False), encoding="utf-8")
     registry = load_registry(tmp_path)
     assert all(report.title_en == "" for report in registry.reports.values())
+
+
+def test_a_wrong_name_and_a_missing_title_are_reported_together_at_their_lines(recipe):
+    path = edit(recipe(statements(relief())), name="other-name", title_en=None)
+    rules = {(p.rule, p.line) for p in problems_of(path)}
+    assert rules == {("recipe-name", line_of(path, "name: other-name")), ("recipe-required", None)}
