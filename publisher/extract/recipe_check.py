@@ -43,7 +43,7 @@ def unknown_keys(keys: object, known: set[str] | tuple[str, ...], file: str, whe
     if not isinstance(keys, dict):
         return []
     return [Problem("recipe.unknown-key", file, f"{where}: unknown key {key!r}", line_of(key),
-                    " ".join(filter(None, (did_you_mean(key, known), f"known keys: {', '.join(sorted(known))}"))))
+                    did_you_mean(key, known) or f"known keys: {', '.join(sorted(known))}")
             for key in keys if key not in known]
 
 
@@ -63,8 +63,7 @@ def gdc_problems(gdc: object, file: str, text: RecipeText) -> list[Problem]:
             if isinstance(item, str) and item not in allowed:
                 problems.append(Problem("recipe.vocabulary", file, f"gdc.{name}: {item!r} is not one of the "
                                         f"portal's values", line_of(name),
-                                        " ".join(filter(None, (did_you_mean(item, allowed),
-                                                               f"allowed: {', '.join(allowed)}")))))
+                                        did_you_mean(item, allowed) or f"allowed: {', '.join(allowed)}"))
     return problems
 
 
@@ -75,8 +74,8 @@ def license_problems(recipe: dict, file: str, text: RecipeText) -> list[Problem]
         return []
     return [Problem("recipe.license", file, f"licence {spdx!r} is not in schemas/gdc/licences.json (the portal "
                     "would show it only as อื่นๆ)", text.top("license"),
-                    " ".join(filter(None, (did_you_mean(spdx, list(known)),
-                                           f"known: {', '.join(known)}; or add it to schemas/gdc/licences.json"))))]
+                    (did_you_mean(spdx, list(known)) or f"known: {', '.join(known)}")
+                    + "; or add it to schemas/gdc/licences.json")]
 
 
 def title_problems(resource: dict, schema: dict | None, file: str, text: RecipeText) -> list[Problem]:
