@@ -148,6 +148,20 @@ def test_a_quote_that_is_not_in_the_report_fails_naming_the_recipe_and_row(recip
     assert "passage not found" in message
 
 
+def test_a_quote_that_is_not_found_names_the_closest_passage_and_what_differs(recipe):
+    path = recipe(statements(relief(), relief(quote=RELIEF.replace("๙๐", "๙๑"))))
+    message = refused(path)
+    assert "closest passage at line 106" in message and "'๙๑' in the quote, '๙๐' in the report" in message
+
+
+def test_closest_passage_widens_a_change_to_the_whole_number():
+    from publisher.extract.closest import closest_passage
+    lines = ["หัวเรื่อง", "ปรับเปลี่ยนกระบวนการงานบริการภาครัฐให้เป็นดิจิทัลจำนวน 2,180 กระบวนการ", "ท้าย"]
+    found = closest_passage("ให้เป็นดิจิทัลจำนวน 2,181 กระบวนการ", lines)
+    assert found.line == 2 and found.differences == [("2,181", "2,180")]
+    assert closest_passage("ไม่มีอะไรเหมือนเลยแม้แต่น้อย XYZ", ["abc"]) is None
+
+
 def test_a_quote_from_a_report_not_in_the_registry_fails(recipe):
     message = refused(recipe(statements(relief(), report="999")))
     assert "[quote-not-found]" in message and "unknown report id '999'" in message and "row 1" in message

@@ -15,6 +15,7 @@ from publisher.cli.build import build
 from publisher.cli.ckan import ckan_app
 from publisher.cli.common import out
 from publisher.cli.jobs import run_job, runs_status, schedule_runner
+from publisher.cli.reports import reports_app
 from publisher.cli.sync import plan, sync
 from publisher.cli.validate import validate
 
@@ -24,6 +25,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(ckan_app, name="ckan")
+app.add_typer(reports_app, name="reports")
 
 
 def _version(value: bool) -> None:

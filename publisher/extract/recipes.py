@@ -49,6 +49,7 @@ from typing import Any
 
 from publisher import PROJECT_ROOT
 from publisher.extract import thai
+from publisher.extract.closest import closest_passage
 from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = PROJECT_ROOT / "schemas" / "tables"
@@ -132,7 +133,7 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
             report = registry.report(report_id)
             line = report.locate(quote)
         except ReportError as exc:
-            raise where.error("quote-not-found", str(exc), index) from None
+            raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, quote), index) from None
         row: dict[str, Any] = {}
         for column, literal in (spec.get("numbers") or {}).items():
             literal = str(literal)
@@ -166,6 +167,15 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
 
 
 _DIGIT = "0-9" + thai.THAI_DIGITS
+
+
+def _closest_hint(registry: Registry, report_id: str, quote: str) -> str:
+    """'; closest passage at line 183: '2,181' in the quote, '2,180' in the report', or ''."""
+    report = registry.reports.get(report_id)
+    if report is None or quote in report.text:
+        return ""
+    found = closest_passage(quote, report.lines)
+    return f"; {found.describe()}" if found else ""
 
 
 def _occurs_whole(literal: str, quote: str) -> bool:
