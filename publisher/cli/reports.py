@@ -15,7 +15,8 @@ from publisher.reports.registry import REPORTS_DIR
 reports_app = typer.Typer(help="The source reports: add one from a PDF, DOCX, HTML or text file.",
                           no_args_is_help=True)
 
-ReportsDirOption = typer.Option(REPORTS_DIR, "--reports-dir", help="The folder of reports and registry.json.")
+ReportsDirOption = typer.Option(None, "--reports-dir", show_default=False,
+                                help="The folder of reports and registry.json (default: reports/).")
 
 
 @reports_app.command("add")
@@ -43,7 +44,7 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
     """
     log = err if as_json else out
     try:
-        added = add_report(file, reports_dir, report_id=report_id, agency=agency, title_th=title_th,
+        added = add_report(file, reports_dir or REPORTS_DIR, report_id=report_id, agency=agency, title_th=title_th,
                            title_en=title_en)
     except IntakeError as exc:
         abort(as_json, "cannot add the report", str(exc), 1)
