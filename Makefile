@@ -6,11 +6,10 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test down
 
+# the scheduled job's own pipeline (rebuild what changed → validate → sync), under its lock
 run: $(BIN)/publisher
 	$(BIN)/publisher ckan up
-	$(BIN)/publisher build
-	$(BIN)/publisher validate
-	$(BIN)/publisher sync
+	$(BIN)/publisher run-job --once
 
 test: $(BIN)/publisher
 	bash stack/install-browser.sh

@@ -18,16 +18,16 @@ from typing import Callable
 
 import yaml
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, schema_file
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
 from publisher.reports.registry import Registry, load_registry
 
-PACKAGES_DIR = PROJECT_ROOT / "datapackages"
-GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
+PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
 PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
+REQUIRED_TEXT = ("title", "title_en", "description", "description_en", "organization")
 RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}
 
 
@@ -51,7 +51,18 @@ def load_recipe(path: Path) -> dict:
     if recipe.get("name") != path.parent.name:
         raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
                           f"{path.parent.name!r}")
-    for resource in recipe.get("resources", []):
+    missing = [key for key in REQUIRED_TEXT if not isinstance(recipe.get(key), str) or not recipe[key].strip()]
+    if missing:
+        raise RecipeError(f"{path}: [recipe-required] {', '.join(missing)} missing or not text; "
+                          f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords")
+    keywords = recipe.get("keywords")
+    if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) for k in keywords):
+        raise RecipeError(f"{path}: [recipe-required] keywords must be a non-empty list of words")
+    resources = recipe.get("resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
+                                                  for r in resources):
+        raise RecipeError(f"{path}: [recipe-required] resources must be a list, each with a name")
+    for resource in resources:
         unknown = set(resource) - RESOURCE_KEYS
         if unknown:
             raise RecipeError(f"{path}: resource {resource.get('name')!r}: [recipe-key] unknown keys {sorted(unknown)}")
@@ -59,8 +70,8 @@ def load_recipe(path: Path) -> dict:
 
 
 def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
-    defaults = json.loads((GDC_DIR / "defaults.json").read_text(encoding="utf-8"))
-    licences = json.loads((GDC_DIR / "licences.json").read_text(encoding="utf-8"))["licences"]
+    defaults = json.loads(schema_file("gdc/defaults.json").read_text(encoding="utf-8"))
+    licences = json.loads(schema_file("gdc/licences.json").read_text(encoding="utf-8"))["licences"]
     spdx = recipe.get("license", defaults["license"])
     gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
     if spdx in licences:

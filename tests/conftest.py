@@ -78,6 +78,15 @@ def publisher(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_var(tmp_path_factory) -> Path:
+    """What sync and the job write (validated record, lock, run log) goes to a folder of the
+    session, for this process and every command it starts; never the project's var/."""
+    folder = tmp_path_factory.mktemp("var")
+    os.environ["PUBLISHER_VAR_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     _started.append(True)

@@ -385,3 +385,13 @@ def test_build_check_passes_on_the_committed_tree():
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "match a fresh build" in result.stdout and "covid19-lessons-learned" in result.stdout
+
+
+@pytest.mark.parametrize("key", ["title", "title_en", "description", "description_en", "organization", "keywords"])
+def test_a_recipe_without_a_required_key_is_a_recipe_error_naming_it(recipe, key):
+    path = recipe(statements(relief()))
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del content[key]
+    path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    message = refused(path)
+    assert "recipe-required" in message and key in message and str(path) in message

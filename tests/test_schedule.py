@@ -26,7 +26,7 @@ from publisher.jobs.config import Config, ConfigError, load_config
 from publisher.jobs.lock import Locked, job_lock, lock_holder
 from publisher.jobs.record import INVALID, LOCKED, Run, read_runs
 from publisher.jobs.runner import Stop, next_run, register, run_once, serve
-from publisher.jobs.steps import portal_of, rebuild_step, stale_packages
+from publisher.jobs.steps import pipeline, portal_of, rebuild_step, stale_packages
 from publisher.reports.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,8 @@ def job_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """PUBLISHER_SCHEDULE_* overrides that keep every file of a run under tmp_path."""
     env = {"PUBLISHER_SCHEDULE_RUN_LOG": str(tmp_path / "var" / "run-log.jsonl"),
            "PUBLISHER_SCHEDULE_STATUS_FILE": str(tmp_path / "var" / "last-run.json"),
-           "PUBLISHER_SCHEDULE_LOCK_FILE": str(tmp_path / "var" / "publisher.lock")}
+           "PUBLISHER_SCHEDULE_LOCK_FILE": str(tmp_path / "var" / "publisher.lock"),
+           "PUBLISHER_SCHEDULE_VALIDATED_FILE": str(tmp_path / "var" / "validated.json")}
     env.update({f"PUBLISHER_SCHEDULE_{k.upper()}": v for k, v in extra.items()})
     return env
 
@@ -95,6 +96,15 @@ def test_the_project_config_runs_daily_at_two_in_bangkok_and_keeps_its_files_in_
     for path in (config.run_log, config.status_file, config.lock_file):
         assert path.parent == ROOT / "var"
     assert "/var/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+def test_the_tests_write_the_job_files_and_the_validated_record_outside_the_project(private_var):
+    from publisher.catalog.validated import ValidatedCache
+
+    config = load_config()
+    for path in (config.run_log, config.status_file, config.lock_file, config.validated_file,
+                 ValidatedCache().path):
+        assert path.parent == private_var and not path.is_relative_to(ROOT), path
 
 
 def test_environment_variables_override_the_config_file(tmp_path):
@@ -425,6 +435,85 @@ def test_publisher_run_job_exits_3_naming_the_lock_and_the_holder_while_a_run_is
         holder.communicate()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:      # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["sync"], ["build"]])
+def test_sync_and_build_exit_3_naming_the_holder_while_a_run_holds_the_lock(tmp_path, config, command):
+    env = job_env(tmp_path)
+    holder = start_holder(tmp_path, env)
+    (tmp_path / "empty").mkdir()
+    target = ["--packages", str(tmp_path / "empty"), "--portal", f"http://127.0.0.1:{free_port()}"] \
+        if command == ["sync"] else []
+    try:
+        wait_until(lambda: (tmp_path / "ready" / str(holder.pid)).exists() or holder.poll() is not None,
+                   "the run to take the lock")
+        assert holder.poll() is None, holder.communicate()
+        second = subprocess.run([sys.executable, "-m", "publisher", *command, *target, "--wait", "0"], cwd=ROOT,
+                                env={**os.environ, **env}, capture_output=True, text=True, timeout=PATIENCE)
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert str(config.lock_file) in second.stderr and f"pid {holder.pid}" in second.stderr
+        assert holder.poll() is None            # the run goes on, untouched
+        (tmp_path / "release").write_text("")
+        assert holder.wait(PATIENCE) == 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.communicate()
+
+
+def test_a_sync_started_during_a_run_waits_for_it_and_only_then_runs(tmp_path, config):
+    env = job_env(tmp_path)
+    holder, waiting = start_holder(tmp_path, env), None
+    (tmp_path / "empty").mkdir()
+    try:
+        wait_until(lambda: (tmp_path / "ready" / str(holder.pid)).exists() or holder.poll() is not None,
+                   "the run to take the lock")
+        waiting = subprocess.Popen([sys.executable, "-m", "publisher", "sync", "--packages", str(tmp_path / "empty"),
+                                    "--portal", f"http://127.0.0.1:{free_port()}", "--wait", str(PATIENCE)],
+                                   cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        told = waiting.stderr.readline()
+        assert "waiting for the lock" in told and f"pid {holder.pid}" in told, told
+        assert waiting.poll() is None and lock_holder(config.lock_file) == holder.pid
+        (tmp_path / "release").write_text("")
+        assert holder.wait(PATIENCE) == 0
+        rest, errors = waiting.communicate(timeout=PATIENCE)
+        assert waiting.returncode == 2 and "cannot reach the portal" in rest + errors   # it ran, after the run
+    finally:
+        for process in (holder, waiting):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert [line["pid"] for line in log_lines(config)] == [holder.pid]
+    assert lock_is_free(config.lock_file)
+
+
+def test_the_job_validates_each_package_once(tmp_path, monkeypatch, config):
+    from publisher.validate import run as validation
+
+    packages_dir, reports_dir = tmp_path / "datapackages", tmp_path / "reports"
+    for name in ("th-provinces", "public-sector-digital-indicators"):
+        shutil.copytree(ROOT / "datapackages" / name, packages_dir / name)
+    shutil.copytree(ROOT / "reports", reports_dir)
+    counted: dict[str, int] = {}
+    real = validation.validate_package
+
+    def counting(descriptor_path, *args, **kwargs):
+        counted[descriptor_path.parent.name] = counted.get(descriptor_path.parent.name, 0) + 1
+        return real(descriptor_path, *args, **kwargs)
+
+    monkeypatch.setattr(validation, "validate_package", counting)
+    config = load_config(env=job_env(tmp_path, portal=f"http://127.0.0.1:{free_port()}"))
+    run = run_once(config, steps=pipeline(config, packages_dir, reports_dir))
+    assert run.steps == ["rebuild", "validate", "sync"] and run.exit_code == 2    # nothing listens there
+    assert counted == {"th-provinces": 1, "public-sector-digital-indicators": 1}
+    assert config.validated_file.is_file() and config.validated_file.is_relative_to(tmp_path)
+
+
 # --- publisher schedule stops cleanly ------------------------------------------------------
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -497,6 +586,15 @@ def test_a_package_recording_an_old_checksum_is_rebuilt_and_only_it(workspace):
     code, run = rebuild(workspace)
     assert (code, list(run.rebuilt)) == (0, ["th-provinces"])
     assert descriptor.read_bytes() == current
+
+
+def test_a_descriptor_that_is_not_a_json_object_is_rebuilt_not_a_crash(workspace):
+    descriptor = workspace.packages / "th-provinces" / "datapackage.json"
+    current = descriptor.read_bytes()
+    descriptor.write_text("[1, 2]", encoding="utf-8")
+    assert list(stale_packages(load_registry(workspace.reports), workspace.packages)) == ["th-provinces"]
+    code, run = rebuild(workspace)
+    assert (code, list(run.rebuilt)) == (0, ["th-provinces"]) and descriptor.read_bytes() == current
 
 
 def revise_report(workspace, report_id: str, update_registry: bool) -> str:

@@ -208,3 +208,14 @@ def test_ckan_restarts_when_what_it_loads_at_start_changes(tmp_path):
     mapping = root / "schemas" / "ckan" / "dcat_mapping.json"
     mapping.write_text(mapping.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert ckan_inputs_digest(stack) != before
+
+
+def test_a_redis_that_fails_to_start_is_a_stack_error_naming_its_log(tmp_path):
+    from publisher.stack.redis import start_redis
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    stack = Stack(state=tmp_path / "stack", redis_port=70000)    # refused by redis-server itself
+    with pytest.raises(StackError) as failed:
+        start_redis(stack, lambda _: None)
+    assert "redis" in str(failed.value) and str(stack.logs / "redis.log") in str(failed.value)

@@ -350,3 +350,17 @@ def test_duplicate_resources_left_by_an_interrupted_run_are_removed(portal, ckan
     after = ckan.action.package_show(id=name)
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in dataset["resources"]]
     assert run(portal, catalog).writes == 0
+
+
+def test_an_invalid_package_whose_folder_is_not_its_dataset_name_keeps_its_dataset(portal, ckan, catalog):
+    assert run(portal, catalog).exit_code == 0
+    name, folder = next(iter(catalog["folders"].items()))
+    moved = folder.with_name(f"{folder.name[:20]}-v2")        # a hand-made package: folder ≠ dataset name
+    folder.rename(moved)
+    resource = descriptor_of(moved)["resources"][0]["name"]
+    data = moved / "data" / f"{resource}.csv"
+    data.write_bytes(data.read_bytes() + b"\n")                  # invalid: its hash no longer fits
+    report = run(portal, catalog, prune=True, prune_share=1.0)
+    assert report.exit_code == 1 and list(report.skipped) == [moved.name], report.to_json()
+    assert not [s.name for s in report.plan.datasets if s.action == "delete"]
+    assert ckan.action.package_show(id=name)["state"] == "active"

@@ -298,3 +298,62 @@ def test_a_table_is_marked_loaded_on_upload_only_if_one_call_loads_it_whole(tmp_
 
     assert fits_one_call(table(0)) and fits_one_call(table(CHUNK))
     assert not fits_one_call(table(CHUNK + 1))
+
+
+def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned(tmp_path, monkeypatch, unique):
+    from publisher.catalog import validated
+    from publisher.catalog.sync import load_local, protected
+    from tests.catalog_copy import copy_catalog, descriptor_of
+
+    monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
+    (name, folder), = copy_catalog(tmp_path / "copies", unique, ["th-provinces"]).items()
+    moved = tmp_path / "packages" / "provinces-v2"          # a hand-made package: folder ≠ dataset name
+    moved.parent.mkdir()
+    folder.rename(moved)
+    assert descriptor_of(moved)["name"] == name != moved.name
+    data = moved / "data" / "provinces.csv"
+    data.write_bytes(data.read_bytes().replace(b"Krung Thep", b"Krung  Thep", 1))   # invalid: table.hash
+    local, skipped = load_local(tmp_path / "packages")
+    assert local == [] and list(skipped) == ["provinces-v2"]
+    assert name in skipped["provinces-v2"] and "table.hash" in skipped["provinces-v2"]
+    kept = [mapping.LocalDataset(f"kept-{i}", PACKAGE, {}, [], {}) for i in range(4)]
+    plan = make_plan(kept, _state(name, *[d.name for d in kept]), {}, {}, prune=True, skipped=skipped,
+                     protected=protected(tmp_path / "packages", skipped))
+    assert plan.refused is None
+    assert not [d.name for d in plan.datasets if d.action == "delete"]
+    assert [(d.name, d.action) for d in plan.datasets if d.action == "skip"] == [("provinces-v2", "skip")]
+
+
+def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_others_go_on(tmp_path, monkeypatch,
+                                                                                           unique):
+    from publisher.catalog import validated
+    from publisher.catalog.sync import load_local
+    from tests.catalog_copy import copy_catalog
+
+    monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
+    (name, _), = copy_catalog(tmp_path / "packages", unique, ["th-provinces"]).items()
+    (tmp_path / "packages" / "a-list").mkdir()
+    (tmp_path / "packages" / "a-list" / "datapackage.json").write_text("[1, 2]", encoding="utf-8")
+    for validate in (True, False):
+        local, skipped = load_local(tmp_path / "packages", validate=validate)
+        assert [d.name for d in local] == [name] and list(skipped) == ["a-list"], validate
+    assert "package.profile" in load_local(tmp_path / "packages")[1]["a-list"]
+
+
+def test_the_validated_record_goes_stale_with_any_module_validation_imports_or_a_library_upgrade(tmp_path,
+                                                                                                  monkeypatch):
+    from publisher.catalog import validated
+
+    code = tmp_path / "publisher"
+    shutil.copytree(ROOT / "publisher", code, ignore=shutil.ignore_patterns("__pycache__"))
+    before = validated.validator_key(tmp_path, code=code)
+    assert validated.validator_key(tmp_path, code=code) == before
+    recipes = code / "extract" / "recipes.py"          # NUMERIC_TYPES: which columns are numbers
+    recipes.write_text(recipes.read_text(encoding="utf-8").replace("\"year\")", "\"year\", \"date\")", 1),
+                       encoding="utf-8")
+    assert '"year", "date")' in recipes.read_text(encoding="utf-8")
+    changed = validated.validator_key(tmp_path, code=code)
+    assert changed != before
+    upgraded = {**validated.library_versions(), "frictionless": "99.0"}
+    monkeypatch.setattr(validated, "library_versions", lambda: upgraded)
+    assert validated.validator_key(tmp_path, code=code) != changed

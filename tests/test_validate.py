@@ -211,3 +211,18 @@ def test_canonical_composes_sara_am_and_orders_marks():
 ])
 def test_personal_data_is_not_flagged_in_ordinary_text(text):
     assert personal_data_in(text) == []
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '"a string"', "42", "null"])
+def test_a_descriptor_that_is_not_a_json_object_is_a_finding_not_a_crash(tmp_path, content):
+    import shutil
+
+    shutil.copytree(VALID, tmp_path / "_valid")
+    (tmp_path / "not-an-object").mkdir()
+    (tmp_path / "not-an-object" / "datapackage.json").write_text(content, encoding="utf-8")
+    result = validate([tmp_path])
+    assert sorted(result.packages) == ["_valid", "not-an-object"]
+    assert [(f.rule, f.package) for f in result.findings] == [("package.profile", "not-an-object")]
+    run = publisher("validate", str(tmp_path), "--json")
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert [f["rule"] for f in json.loads(run.stdout)["findings"]] == ["package.profile"]

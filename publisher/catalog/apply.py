@@ -10,6 +10,10 @@ next one: nothing is published half-done, nothing is created twice.
   is redone.
 - A create that timed out or failed on the server is retried only after a read shows it did
   not happen.
+- A DataStore write (``datastore_create`` with rows, ``datastore_upsert``) is never repeated
+  as it was: a 5xx or a timeout may come after the rows were committed, and a table without a
+  primary key would then hold them twice. The whole table is loaded again instead, from an
+  empty one.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ class SyncError(RuntimeError):
 
 class PortalUnreachable(SyncError):
     pass
+
+
+class MayHaveCommitted(SyncError):
+    """A write that is not safe to repeat failed in a way that does not say whether it happened."""
+
+    def __init__(self, failure: SyncError):
+        self.failure = failure
+        super().__init__(str(failure))
 
 
 def is_write(action: str) -> bool:
@@ -80,8 +92,10 @@ class Api:
         return sum(n for action, n in self.calls.items() if is_write(action))
 
     def call(self, action: str, files: dict | None = None, exists: Callable[[], dict | None] | None = None,
-             **data):
-        """``exists``: for creates, a read that finds the object if an earlier attempt made it."""
+             once: bool = False, **data):
+        """``exists``: for creates, a read that finds the object if an earlier attempt made it.
+        ``once``: a write that must not be repeated blindly; a failure that may have come after it
+        was committed raises MayHaveCommitted instead of retrying."""
         for attempt in range(self.attempts):
             if attempt and exists is not None:
                 found = exists()
@@ -104,6 +118,8 @@ class Api:
                 failure = SyncError(f"{action}: HTTP {status}: {self.portal.redact(str(exc))[:500]}")
                 if status not in TRANSIENT:
                     raise failure from None
+            if once:
+                raise MayHaveCommitted(failure) from None
             for handle in (files or {}).values():
                 handle[1].seek(0)
             if attempt + 1 < self.attempts:
@@ -173,11 +189,17 @@ def _close(files: dict) -> None:
 
 
 def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: bool) -> None:
-    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary."""
+    """Replace the DataStore table of a resource with the CSV's rows and its data dictionary.
+    A write that failed after perhaps committing is never repeated: the table is loaded again
+    from empty, so no row is ever there twice."""
     for attempt in range(api.attempts):
         try:
             _fill_table(api, resource, remote["id"], replace or attempt > 0)
             break
+        except MayHaveCommitted as exc:
+            if attempt + 1 == api.attempts:
+                raise exc.failure from None
+            api.pause(attempt)
         except ckanapi.ValidationError as exc:
             if "resource_id" in exc.error_dict:
                 # the DataStore's way of saying the resource is gone: the portal changed under the plan
@@ -222,12 +244,13 @@ def _fill_table(api: Api, resource: LocalResource, resource_id: str, replace: bo
         next(reader)
         chunk = datastore_records(schema, _take(reader, CHUNK))
         extra = {"primary_key": schema["primaryKey"]} if schema.get("primaryKey") else {}
-        api.call("datastore_create", resource_id=resource_id, force=True, fields=datastore_fields(schema),
-                 records=chunk, **extra)
+        api.call("datastore_create", once=True, resource_id=resource_id, force=True,
+                 fields=datastore_fields(schema), records=chunk, **extra)
         while chunk:
             chunk = datastore_records(schema, _take(reader, CHUNK))
             if chunk:
-                api.call("datastore_upsert", resource_id=resource_id, force=True, method="insert", records=chunk)
+                api.call("datastore_upsert", once=True, resource_id=resource_id, force=True, method="insert",
+                         records=chunk)
 
 
 def _take(reader, n: int) -> list[list[str]]:

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, schema_file, shipped_schema
 
 MARKER_KEY = "managed_by"
 MARKER = "thai-opendata-publisher"     # the default catalog: one repository's datasets on a portal
@@ -25,9 +25,9 @@ DATAPACKAGE = "datapackage.json"       # the package descriptor, published as a 
 SHA256_URI = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 PUBLIC = "ข้อมูลสาธารณะ"
 
-GROUPS_FILE = PROJECT_ROOT / "schemas" / "ckan" / "groups.json"
-DATASET_SCHEMA_FILE = PROJECT_ROOT / "schemas" / "ckan" / "gdc_dataset.json"
-REGISTRY_FILE = PROJECT_ROOT / "reports" / "registry.json"
+GROUPS_FILE = schema_file("ckan/groups.json")
+DATASET_SCHEMA_FILE = shipped_schema("ckan/gdc_dataset.json")
+REGISTRY_FILE = ROOT / "reports" / "registry.json"
 
 
 class MappingError(ValueError):
@@ -80,9 +80,12 @@ def read_descriptor(path: Path, sha256: str = "") -> dict:
 def _read_descriptor(path: Path) -> tuple[bytes, dict]:
     try:
         content = path.read_bytes()
-        return content, json.loads(content.decode("utf-8"))
+        descriptor = json.loads(content.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(descriptor, dict):
+        raise MappingError(f"{path}: not a descriptor: a JSON {type(descriptor).__name__}, not an object")
+    return content, descriptor
 
 
 # --- organizations and groups ----------------------------------------------------------

@@ -212,9 +212,11 @@ def dataset_step(local: LocalDataset, remote: dict | None) -> DatasetStep:
 
 def make_plan(local: list[LocalDataset], state, wanted_organizations: dict[str, dict],
               wanted_groups: dict[str, dict], *, prune: bool = False,
-              prune_share: float = DEFAULT_PRUNE_SHARE, skipped: dict[str, str] | None = None) -> Plan:
+              prune_share: float = DEFAULT_PRUNE_SHARE, skipped: dict[str, str] | None = None,
+              protected: set[str] | None = None) -> Plan:
     """``skipped``: packages present locally but not to be published (invalid), with why.
-    They are neither written nor pruned."""
+    They are neither written nor pruned; ``protected``: more dataset names never to prune
+    (those of the skipped packages, when a descriptor names its dataset unlike its folder)."""
     skipped = skipped or {}
     plan = Plan()
     plan.owners = owner_steps("organization", wanted_organizations, state.organizations) + \
@@ -224,7 +226,7 @@ def make_plan(local: list[LocalDataset], state, wanted_organizations: dict[str, 
             plan.datasets.append(DatasetStep(dataset.name, "skip", reason=skipped[dataset.name]))
         else:
             plan.datasets.append(dataset_step(dataset, state.datasets.get(dataset.name)))
-    local_names = {d.name for d in local} | set(skipped)
+    local_names = {d.name for d in local} | set(skipped) | (protected or set())
     for name in sorted(skipped.keys() - {d.name for d in local}):
         plan.datasets.append(DatasetStep(name, "skip", reason=skipped[name]))
     if prune:

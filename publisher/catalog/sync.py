@@ -95,36 +95,69 @@ def package_dirs(packages_dir: Path) -> list[Path]:
     return sorted(p.parent for p in packages_dir.glob("*/datapackage.json"))
 
 
+def dataset_name(directory: Path) -> str:
+    """The dataset a package folder publishes: its descriptor's name, else the folder's. A
+    hand-made package may name its dataset unlike its folder; an invalid one must protect the
+    dataset, not the folder."""
+    try:
+        descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return directory.name
+    name = descriptor.get("name") if isinstance(descriptor, dict) else None
+    return name if isinstance(name, str) and name.strip() else directory.name
+
+
+def protected(packages_dir: Path, skipped: dict[str, str]) -> set[str]:
+    """The datasets of skipped packages: named by their descriptors, which a hand-made package
+    may give a name unlike its folder's."""
+    return {dataset_name(packages_dir / folder) for folder in skipped} | set(skipped)
+
+
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER, revalidate: bool = False
-               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
-    """The packages to publish, and those to skip with the reason. A package that passed
-    validation before, byte for byte and under the same rules, is not validated again unless
-    ``revalidate``."""
+               catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None,
+               validated: Result | None = None) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+    """The packages to publish, and those to skip with the reason, by folder (``protected``
+    gives the dataset names the plan must then never prune). A package that passed validation before, byte for
+    byte and under the same rules, is not validated again unless ``revalidate``; nor is one
+    that ``validated`` (a result of this same run) already covers."""
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
+    left_out: set[str] = set()        # package folders not published
+
+    def skip(directory: Path, why: str) -> None:
+        left_out.add(directory.name)
+        name = dataset_name(directory)
+        skipped.setdefault(directory.name, why if name == directory.name else f"dataset {name}: {why}")
+
     if validate and dirs:
-        cache = ValidatedCache()
-        to_check = dirs if revalidate else [d for d in dirs if not cache.known_valid(d)]
+        cache = cache or ValidatedCache()
+        covered = set(validated.packages) if validated is not None else set()
+        to_check = [d for d in dirs if d.name not in covered and (revalidate or not cache.known_valid(d))]
         result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
             if to_check else Result()
+        if validated is not None:
+            result.findings += [f for f in validated.findings if f.package in covered]
         invalid = result.invalid_packages()
-        cache.remember([d for d in to_check if d.name not in invalid])
-        for finding in result.errors():
-            skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}"
-                               + (f" row {finding.row}" if finding.row else "")
-                               + (f" field {finding.field}" if finding.field else "")
-                               + f" (and {sum(f.package == finding.package for f in result.errors()) - 1} more;"
-                                 f" run publisher validate)")
+        cache.remember([d for d in dirs if (d in to_check or d.name in covered) and d.name not in invalid])
+        errors = result.errors()
+        by_folder = {d.name: d for d in dirs}
+        for finding in errors:
+            if finding.package not in by_folder or finding.package in left_out:
+                continue
+            more = sum(f.package == finding.package for f in errors) - 1
+            skip(by_folder[finding.package], f"invalid: {finding.rule} in {finding.file}"
+                 + (f" row {finding.row}" if finding.row else "")
+                 + (f" field {finding.field}" if finding.field else "")
+                 + f" (and {more} more; run publisher validate)")
     local = []
     known_groups = mapping.groups()
     for directory in dirs:
-        if directory.name in skipped:
+        if directory.name in left_out:
             continue
         try:
             local.append(mapping.load_dataset(directory, known_groups, catalog))
         except mapping.MappingError as exc:
-            skipped[directory.name] = str(exc)
+            skip(directory, str(exc))
     by_name: dict[str, list[mapping.LocalDataset]] = {}
     for dataset in local:
         by_name.setdefault(dataset.name, []).append(dataset)
@@ -132,8 +165,8 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
         if len(same) > 1:
             folders = ", ".join(str(d.directory) for d in same)
             for dataset in same:
-                skipped[dataset.directory.name] = f"the dataset name {name!r} is used by several packages: {folders}"
-    return [d for d in local if d.directory.name not in skipped], skipped
+                skip(dataset.directory, f"the dataset name {name!r} is used by several packages: {folders}")
+    return [d for d in local if d.directory.name not in left_out], skipped
 
 
 def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mapping.MARKER
@@ -159,14 +192,15 @@ def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mappi
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
-         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False
-         ) -> tuple[Plan, SyncReport, Api, dict]:
+         progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
+         cache_file: Path | None = None, validated: Result | None = None) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate)
+    cache = ValidatedCache(cache_file) if validate else None
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
-                         skipped=report.skipped)
+                         skipped=report.skipped, protected=protected(packages_dir, report.skipped))
     report.plan = the_plan
     report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
     report.stale_index = sorted(set(state.duplicates))
@@ -181,14 +215,16 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
-         revalidate: bool = False) -> SyncReport:
+         revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None) -> SyncReport:
+    """Validate (what ``validated`` does not already cover), read the portal, plan, apply, read
+    back. ``cache_file``: where passes are remembered (default var/validated.json)."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
                                               validate=validate, api=api, progress=progress, catalog=catalog,
-                                              revalidate=revalidate)
+                                              revalidate=revalidate, cache_file=cache_file, validated=validated)
         report.dry_run = dry_run
         if plan_file is not None:
             try:

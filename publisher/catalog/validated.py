@@ -2,25 +2,77 @@
 them again.
 
 A package is known valid for the exact bytes of its folder and of everything the validator
-reads besides (its code, rules, profiles, vocabularies, the report registry and the
-repository's packages, which consistency is checked against). Change any of them and the
-package is validated again. Only passes are remembered; a failure is always checked anew.
+reads besides: its code (every publisher module that publisher.validate.run imports, found by
+reading the imports, so a new module cannot be forgotten), the versions of the libraries that
+judge a table (frictionless, pyarrow, …) and of Python, the rules, profiles, vocabularies, the
+report registry and the repository's packages, which consistency is checked against. Change any
+of them and the package is validated again. Only passes are remembered; a failure is always
+checked anew.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
+import platform
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, SHIPPED, settings
 
-CACHE_FILE = PROJECT_ROOT / "var" / "validated.json"
-VALIDATOR_INPUTS = ["publisher/validate", "publisher/extract/thai.py", "publisher/reports/registry.py",
-                    "schemas/validation", "schemas/gdc", "schemas/tables", "schemas/ckan/gdc_dataset.json",
-                    "reports", "datapackages"]
+CACHE_FILE: Path | None = None      # None: validated.json in the var folder (publisher/settings.py)
+CODE_DIR = Path(__file__).resolve().parents[1]          # the publisher package
+ENTRY = "validate/run.py"                               # what validation starts from, in CODE_DIR
+LIBRARIES = ("frictionless", "pyarrow", "numpy", "jsonschema", "pyyaml")
+VALIDATOR_INPUTS = ["schemas/validation", "schemas/gdc", "schemas/tables", "schemas/ckan/gdc_dataset.json",
+                    "reports", "datapackages"]        # of the catalog, and the shipped schemas/
+
+
+def _module_file(code: Path, dotted: str) -> Path | None:
+    parts = dotted.split(".")[1:]                       # without the leading "publisher"
+    for candidate in (code.joinpath(*parts).with_suffix(".py") if parts else None,
+                      code.joinpath(*parts, "__init__.py")):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def code_files(code: Path = CODE_DIR, entry: str = ENTRY) -> list[Path]:
+    """Every module of the package that the entry imports, directly or not."""
+    seen: set[Path] = set()
+    todo = [code / entry, code / "__init__.py"]
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name == "publisher" or name.startswith("publisher."):
+                    found = _module_file(code, name)
+                    if found is not None:
+                        todo.append(found)
+                        todo.extend(p for p in (found.parent / "__init__.py",) if p.is_file())
+    return sorted(seen)
+
+
+def library_versions() -> dict[str, str]:
+    """The libraries whose verdicts a stored pass depends on, and Python's own version."""
+    versions = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
 
 
 def _digest(paths: list[Path]) -> str:
@@ -35,9 +87,12 @@ def _files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
 
 
-def validator_key(root: Path = PROJECT_ROOT) -> str:
-    files = [f for item in VALIDATOR_INPUTS if (root / item).exists() for f in _files(root / item)]
-    return _digest([f for f in files if "__pycache__" not in f.parts])
+def validator_key(root: Path = ROOT, code: Path = CODE_DIR) -> str:
+    files = [f for base in dict.fromkeys([root, SHIPPED]) for item in VALIDATOR_INPUTS
+             if (base / item).exists() and (base == root or item.startswith("schemas/")) for f in _files(base / item)]
+    digest = hashlib.sha256(_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
+    digest.update(json.dumps(library_versions(), sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def package_key(directory: Path) -> str:
@@ -45,8 +100,8 @@ def package_key(directory: Path) -> str:
 
 
 class ValidatedCache:
-    def __init__(self, path: Path | None = None, root: Path = PROJECT_ROOT):
-        self.path = path or CACHE_FILE
+    def __init__(self, path: Path | None = None, root: Path = ROOT):
+        self.path = path or CACHE_FILE or settings().var / "validated.json"
         self.key = validator_key(root)
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))

@@ -8,18 +8,21 @@ import typer
 from rich.table import Table
 
 from publisher import packages
-from publisher.cli.common import JsonOption, err, fail, out
+from publisher.cli.common import JsonOption, WaitOption, err, exclusive, fail, out
 from publisher.extract.recipes import RecipeError
 from publisher.reports.registry import ReportError, load_registry, verify
 
 
 def build(names: list[str] = typer.Argument(None, help="Package folder names (default: every package)."),
           check: bool = typer.Option(False, "--check", help="Build in memory and fail if any committed file differs."),
-          as_json: bool = JsonOption) -> None:
+          wait: float = WaitOption, as_json: bool = JsonOption) -> None:
     """Run every recipe in datapackages/*/recipe.yaml and write the packages.
 
     Reads only the vendored reports (checked against reports/registry.json). With --check,
     nothing is written: exit 1 lists each committed file that differs from a fresh build.
+
+    Writing takes the scheduled job's lock (var/publisher.lock): while a run holds it, build
+    waits (--wait), then exits 3.
     """
     log = err if as_json else out
     registry = load_registry()
@@ -37,7 +40,8 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
         if diffs:
             fail(as_json, "committed packages differ from a fresh build", diffs)
     else:
-        packages.write(built)
+        with exclusive(as_json, wait):
+            packages.write(built)
     if as_json:
         print(json.dumps({"ok": True, "checked": check, "packages": summary}, ensure_ascii=False, indent=2))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 
 import typer
@@ -46,6 +47,8 @@ def _run(action, as_json: bool, verb: str) -> None:
         abort(as_json, f"{verb} refused", str(exc), 2)
     except StackError as exc:
         abort(as_json, f"{verb} failed", str(exc), 1)
+    except (OSError, subprocess.SubprocessError) as exc:   # a part of the machine, not of the stack, failed
+        abort(as_json, f"{verb} failed", f"{type(exc).__name__}: {exc}", 1)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:

@@ -4,7 +4,9 @@ on stderr), the --json option, and how a command reports that it failed."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import typer
 from rich.console import Console
@@ -12,11 +14,17 @@ from rich.markup import escape
 
 from publisher.catalog.client import Portal, portal_for
 from publisher.stack.supervisor import StackError
+from publisher.jobs.config import Config, ConfigError, load_config
+from publisher.jobs.lock import Locked, job_lock
+from publisher.jobs.record import LOCKED
 
 out = Console()
 err = Console(stderr=True)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout for machines.")
+WaitOption = typer.Option(None, "--wait", min=0, max=3600, metavar="SECONDS", show_default=False,
+                          help="How long to wait for a run that holds the lock (default: lock_wait of "
+                               "publisher.toml, 10 s); then exit 3 naming it.")
 
 
 def short(path: str) -> str:
@@ -49,3 +57,28 @@ def portal_or_exit(url: str | None, as_json: bool = False) -> Portal:
         return portal_for(url)
     except StackError as exc:
         abort(as_json, "refused", str(exc), 2)
+
+
+def job_config() -> Config:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        err.print(f"[bold red]bad schedule configuration:[/] {escape(str(exc))}")
+        raise typer.Exit(2)
+
+
+@contextmanager
+def exclusive(as_json: bool, wait: float | None = None) -> Iterator[Config]:
+    """The scheduled job's lock, for a command that writes the packages or the portal: a run at
+    02:00 and a sync by hand never interleave. Waits up to ``wait`` seconds, then exit 3."""
+    config = job_config()
+
+    def waiting(pid: int | None) -> None:
+        err.print(f"[yellow]waiting for the lock ({short(str(config.lock_file))}), held by "
+                  f"{f'pid {pid}' if pid else 'another run'}…[/]", soft_wrap=True)
+
+    try:
+        with job_lock(config.lock_file, config.lock_wait if wait is None else wait, waiting):
+            yield config
+    except Locked as exc:
+        abort(as_json, "locked", str(exc), LOCKED)

@@ -11,19 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from publisher.cli.common import JsonOption, err, out, short
-from publisher.jobs.config import Config, ConfigError, load_config, stamp
+from publisher.cli.common import JsonOption, err, job_config, out, short
+from publisher.jobs.config import stamp
 from publisher.jobs.lock import Locked
 from publisher.jobs.record import LOCKED, duration, read_runs, read_status
 from publisher.jobs.runner import Stop, next_run, run_once, serve
-
-
-def _job_config() -> Config:
-    try:
-        return load_config()
-    except ConfigError as exc:
-        err.print(f"[bold red]bad schedule configuration:[/] {escape(str(exc))}")
-        raise typer.Exit(2)
 
 
 def _plain(console: Console):
@@ -42,7 +34,7 @@ def schedule_runner() -> None:
 
     Exit 0 when stopped, 2 bad configuration, 3 locked.
     """
-    config = _job_config()
+    config = job_config()
     stop = Stop()
     try:
         with stop.on_signals():
@@ -67,7 +59,7 @@ def run_job(once: bool = typer.Option(False, "--once", help="Run the job one tim
         err.print("run-job runs the job a single time and needs --once; the long-running runner is "
                   "`publisher schedule`")
         raise typer.Exit(2)
-    config = _job_config()
+    config = job_config()
     stop = Stop()
     with stop.on_signals():
         run = run_once(config, stop=stop, say=_plain(err if as_json else out))
@@ -94,7 +86,7 @@ def _counts(counts: dict, plan: dict, zeros: bool = True) -> str:
 def runs_status(last: int = typer.Option(10, "--last", "-n", min=1, help="How many runs to show."),
                 as_json: bool = JsonOption) -> None:
     """Show the last runs of the job (from the run log), the schedule and the next run time."""
-    config = _job_config()
+    config = job_config()
     runs = read_runs(config, last)
     upcoming = stamp(next_run(config))
     if as_json:

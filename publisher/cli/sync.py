@@ -11,7 +11,7 @@ from rich.table import Table
 
 from publisher import packages
 from publisher.catalog import sync as syncing
-from publisher.cli.common import JsonOption, abort, err, out, portal_or_exit
+from publisher.cli.common import JsonOption, WaitOption, abort, err, exclusive, job_config, out, portal_or_exit
 
 PackagesOption = typer.Option(None, "--packages", help="Folder of packages (default: datapackages/).")
 PortalOption = typer.Option(None, "--portal", envvar="PUBLISHER_CKAN_URL", show_default=False,
@@ -73,7 +73,8 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
     portal = portal_or_exit(portal_url, as_json)
     try:
         the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
-                                                prune_share=prune_share, catalog=catalog)
+                                                prune_share=prune_share, catalog=catalog,
+                                                cache_file=job_config().validated_file)
     except (syncing.SyncError, syncing.ckanapi.CKANAPIError) as exc:
         message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
         abort(as_json, "plan failed", message, 2)
@@ -98,14 +99,16 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
          catalog: str = CatalogOption,
          revalidate: bool = typer.Option(False, "--revalidate",
                                          help="Validate every package, even those that passed before unchanged."),
-         as_json: bool = JsonOption) -> None:
+         wait: float = WaitOption, as_json: bool = JsonOption) -> None:
     """Validate, then publish the packages to the portal and keep it in sync.
 
     Invalid packages are skipped and reported, never published. Organizations (the issuing agencies) and category groups come first; then each dataset is created private, filled with its files (uploaded to the portal, sha256 in `hash`, loaded into the DataStore with a Thai/English data dictionary) and made public last. Unchanged files are never uploaded again. A second run with nothing changed writes nothing.
 
     The API token comes from $PUBLISHER_CKAN_TOKEN or $PUBLISHER_CKAN_TOKEN_FILE (for the local portal, .stack/secrets/ckan-api-token) and is never shown.
 
-    Exit 0 in sync, 1 invalid packages skipped or prune refused, 2 portal unreachable or API errors.
+    It takes the scheduled job's lock (var/publisher.lock): while a run holds it, sync waits (--wait), then exits 3.
+
+    Exit 0 in sync, 1 invalid packages skipped or prune refused, 2 portal unreachable or API errors, 3 locked.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -124,10 +127,10 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
             bar.update(task, completed=done, description=name)
 
     try:
-        with bar:
+        with exclusive(as_json, wait) as config, bar:
             report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
-                                  catalog=catalog, revalidate=revalidate)
+                                  catalog=catalog, revalidate=revalidate, cache_file=config.validated_file)
     except syncing.StalePlan as exc:
         abort(as_json, "stale plan", str(exc), 2)
     if as_json:

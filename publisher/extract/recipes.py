@@ -47,12 +47,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from publisher import PROJECT_ROOT
+from publisher.settings import schema_file
 from publisher.extract import thai
 from publisher.extract.closest import closest_passage
 from publisher.reports.registry import Registry, Report, ReportError
 
-TABLE_SCHEMAS = PROJECT_ROOT / "schemas" / "tables"
+TABLE_SCHEMAS = schema_file("tables")
 PROVENANCE_FIELDS = ("source_report", "source_line", "source_text")
 NUMERIC_TYPES = ("integer", "number", "year")
 

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytz
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, settings
 
-CONFIG_FILE = PROJECT_ROOT / "publisher.toml"
+CONFIG_FILE = ROOT / "publisher.toml"
+VAR_FILES = {"run_log": "run-log.jsonl", "status_file": "last-run.json", "lock_file": "publisher.lock",
+             "validated_file": "validated.json"}
 ENV_PREFIX = "PUBLISHER_SCHEDULE_"
 
 
@@ -30,9 +32,11 @@ class Config:
     timezone: str = "Asia/Bangkok"
     portal: str = ""               # CKAN address; empty = the local portal
     prune: bool = False
-    run_log: Path = PROJECT_ROOT / "var" / "run-log.jsonl"
-    status_file: Path = PROJECT_ROOT / "var" / "last-run.json"
-    lock_file: Path = PROJECT_ROOT / "var" / "publisher.lock"
+    run_log: Path = ROOT / "var" / "run-log.jsonl"          # paths: the defaults are in the var folder
+    status_file: Path = ROOT / "var" / "last-run.json"     # (PUBLISHER_VAR_DIR, default <catalog>/var)
+    lock_file: Path = ROOT / "var" / "publisher.lock"
+    validated_file: Path = ROOT / "var" / "validated.json"
+    lock_wait: float = 10.0        # seconds sync and build wait for a run that holds the lock
 
     @property
     def hours(self) -> int | None:
@@ -65,6 +69,9 @@ def load_config(path: Path = CONFIG_FILE, env: dict[str, str] | None = None) -> 
     for key in keys:
         if ENV_PREFIX + key.upper() in env:
             values[key] = env[ENV_PREFIX + key.upper()]
+    var = settings(env).var
+    for key, name in VAR_FILES.items():
+        values.setdefault(key, var / name)
     return _checked(values, path)
 
 
@@ -86,14 +93,21 @@ def _checked(values: dict, source: Path) -> Config:
         if prune.strip().lower() not in _TRUE | _FALSE:
             raise ConfigError(f"prune must be true or false, not {prune!r}")
         prune = prune.strip().lower() in _TRUE
-    paths = {key: _path(values.get(key, getattr(config, key))) for key in ("run_log", "status_file", "lock_file")}
+    paths = {key: _path(values.get(key, getattr(config, key)))
+             for key in ("run_log", "status_file", "lock_file", "validated_file")}
+    try:
+        lock_wait = float(values.get("lock_wait", config.lock_wait))
+    except (TypeError, ValueError):
+        lock_wait = -1.0
+    if not 0 <= lock_wait <= 3600:
+        raise ConfigError(f"lock_wait must be a number of seconds from 0 to 3600, not {values.get('lock_wait')!r}")
     return Config(every=every, at=at, timezone=timezone, portal=str(values.get("portal", "")).strip().rstrip("/"),
-                  prune=bool(prune), **paths)
+                  prune=bool(prune), lock_wait=lock_wait, **paths)
 
 
 def _path(value) -> Path:
     path = Path(str(value)).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else ROOT / path
 
 
 def now(config: Config) -> datetime:

@@ -10,7 +10,9 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
+
+WAIT_STEP = 0.2     # seconds between two tries while waiting for the lock
 
 
 class Locked(RuntimeError):
@@ -40,15 +42,27 @@ def _wait_for_holder(lock_file: Path, seconds: float = 2.0) -> int | None:
 
 
 @contextmanager
-def job_lock(lock_file: Path) -> Iterator[None]:
-    """An exclusive flock for as long as the block runs; the kernel drops it if the process dies."""
+def job_lock(lock_file: Path, wait: float = 0.0,
+             waiting: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """An exclusive flock for as long as the block runs; the kernel drops it if the process dies.
+    ``wait``: seconds to wait for a holder to finish before giving up (``waiting`` is told once,
+    with the holder's pid); 0 gives up at once. Every command that writes the catalog or the
+    portal takes it: the job, the runner, ``sync`` and ``build``."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise Locked(lock_file, _wait_for_holder(lock_file)) from None
+    deadline, told = time.monotonic() + max(wait, 0.0), False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise Locked(lock_file, _wait_for_holder(lock_file)) from None
+            if waiting is not None and not told:
+                waiting(_wait_for_holder(lock_file))
+                told = True
+            time.sleep(WAIT_STEP)
     try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

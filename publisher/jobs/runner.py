@@ -16,7 +16,7 @@ import schedule
 from publisher.jobs.config import Config, now, stamp
 from publisher.jobs.lock import Locked, job_lock
 from publisher.jobs.record import IN_SYNC, LOCKED, OUTCOMES, PORTAL_ERROR, Run, append_log, record
-from publisher.jobs.steps import FAILURE_CODES, Say, Step, default_steps
+from publisher.jobs.steps import FAILURE_CODES, Say, Step, pipeline
 
 # how long the runner sleeps at most: the monotonic clock stops while the machine sleeps,
 # so a long wait would oversleep a missed run by the length of the suspend
@@ -126,7 +126,7 @@ def run_once(config: Config, steps: list[tuple[str, Step]] | None = None, stop: 
     """One run under the lock; when another holds it, a 'locked' run (exit 3) that did nothing."""
     try:
         with job_lock(config.lock_file):
-            return execute(config, default_steps(config) if steps is None else steps, stop or Stop(), "once", say)
+            return execute(config, pipeline(config) if steps is None else steps, stop or Stop(), "once", say)
     except Locked as exc:
         moment = stamp(now(config))
         run = Run(started=moment, finished=moment, trigger="once", pid=os.getpid(), outcome="locked",
@@ -143,7 +143,7 @@ def serve(config: Config, steps: Callable[[], list[tuple[str, Step]]] | None = N
     """
     stop = stop or Stop()
     wait = wait or stop.wait
-    make_steps = steps or (lambda: default_steps(config))
+    make_steps = steps or (lambda: pipeline(config))
     with job_lock(config.lock_file):
         scheduler, runs = schedule.Scheduler(), []
 

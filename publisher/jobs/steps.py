@@ -1,6 +1,8 @@
-"""The steps of the job, in order: rebuild the packages whose source report changed, validate
-them all, sync the valid ones to the portal. Each step adds to the run's record and returns an
-exit code (record.IN_SYNC, INVALID or PORTAL_ERROR)."""
+"""The pipeline, in order: rebuild the packages whose source report changed, validate them all,
+sync the valid ones to the portal. It is written once, here (``pipeline``), and run by
+``run-job --once``, the ``schedule`` runner and ``make run``. Each step adds to the run's
+record and returns an exit code (record.IN_SYNC, INVALID or PORTAL_ERROR). Every package is
+validated once per run: sync publishes what the validate step found valid."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from publisher.extract.recipes import RecipeError
 from publisher.jobs.config import Config
 from publisher.jobs.record import IN_SYNC, INVALID, PORTAL_ERROR, Run
 from publisher.reports.registry import REPORTS_DIR, Registry, ReportError, load_registry
+from publisher.validate.findings import Result
 from publisher.validate.run import validate
 
 # the exit code of a step that raised: packages could not be built or checked (1), the portal failed (2)
@@ -40,12 +43,16 @@ def stale_packages(registry: Registry, packages_dir: Path = packages.PACKAGES_DI
     for recipe in packages.recipes(packages_dir):
         name, descriptor = recipe.parent.name, recipe.parent / "datapackage.json"
         try:
-            sources = json.loads(descriptor.read_text(encoding="utf-8")).get("sources", [])
+            content = json.loads(descriptor.read_text(encoding="utf-8"))
+            sources = content.get("sources", []) if isinstance(content, dict) else None
         except FileNotFoundError:
             stale[name] = "not built yet"
             continue
         except (OSError, ValueError) as exc:
             stale[name] = f"datapackage.json unreadable: {exc}"
+            continue
+        if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+            stale[name] = "datapackage.json is not a descriptor with a list of sources"
             continue
         for source in sources:
             report = registry.reports.get(source.get("report"))
@@ -83,10 +90,13 @@ def rebuild_step(packages_dir: Path, reports_dir: Path) -> Step:
     return step
 
 
-def validate_step(packages_dir: Path, reports_dir: Path) -> Step:
+def validate_step(packages_dir: Path, reports_dir: Path, checked: dict[str, Result] | None = None) -> Step:
+    """``checked``: where the result is left for the sync step."""
     def step(run: Run, say: Say) -> int:
         result = validate([packages_dir], registry=load_registry(reports_dir),
                           progress=lambda name: say(f"validate: {name}"))
+        if checked is not None:
+            checked["result"] = result
         invalid = sorted(result.invalid_packages())
         run.counts.update(packages=len(result.packages), invalid=len(invalid),
                           errors=len(result.errors()), warnings=len(result.warnings()))
@@ -102,20 +112,23 @@ def portal_of(config: Config, env: dict[str, str] | None = None) -> Portal:
     return portal_for(config.portal or env.get("PUBLISHER_CKAN_URL"), env)
 
 
-def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say):
+def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say, cache_file: Path | None = None,
+                  validated: Result | None = None):
     """The one call into the catalog sync; returns its report (.exit_code, .summary(), .to_json())."""
     def progress(event: str, name: str, done: int, total: int) -> None:
         say(" ".join(part for part in (event, name, f"{done}/{total}" if total else "") if part))
 
-    return sync(portal, packages_dir=packages_dir, prune=prune, dry_run=False, progress=progress)
+    return sync(portal, packages_dir=packages_dir, prune=prune, dry_run=False, progress=progress,
+                cache_file=cache_file, validated=validated)
 
 
-def sync_step(config: Config, packages_dir: Path) -> Step:
+def sync_step(config: Config, packages_dir: Path, checked: dict[str, Result] | None = None) -> Step:
     def step(run: Run, say: Say) -> int:
         portal = portal_of(config)
         say(f"sync: {portal}")
         try:
-            report = sync_packages(portal, packages_dir, config.prune, lambda msg: say(f"sync: {msg}"))
+            report = sync_packages(portal, packages_dir, config.prune, lambda msg: say(f"sync: {msg}"),
+                                   config.validated_file, (checked or {}).get("result"))
         except Exception as exc:  # the portal's errors carry its address and maybe the token
             run.add_error(portal.redact(f"sync: {type(exc).__name__}: {exc}"))
             return PORTAL_ERROR
@@ -137,8 +150,12 @@ def sync_problems(detail: dict) -> list[str]:
     return problems
 
 
-def default_steps(config: Config, packages_dir: Path = packages.PACKAGES_DIR,
-                  reports_dir: Path = REPORTS_DIR) -> list[tuple[str, Step]]:
+def pipeline(config: Config, packages_dir: Path = packages.PACKAGES_DIR,
+             reports_dir: Path = REPORTS_DIR) -> list[tuple[str, Step]]:
+    """rebuild → validate → sync, the packages validated once: the validate step's result is
+    what the sync step publishes from."""
+    checked: dict[str, Result] = {}
     return [("rebuild", rebuild_step(packages_dir, reports_dir)),
-            ("validate", validate_step(packages_dir, reports_dir)),
-            ("sync", sync_step(config, packages_dir))]
+            ("validate", validate_step(packages_dir, reports_dir, checked)),
+            ("sync", sync_step(config, packages_dir, checked))]
+

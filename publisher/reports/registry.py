@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT
 
-REPORTS_DIR = PROJECT_ROOT / "reports"
+REPORTS_DIR = ROOT / "reports"
 
 
 class ReportError(ValueError):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT, SHIPPED
 
 
 Say = Callable[[str], None]
@@ -38,7 +38,7 @@ class Stack:
     solr_port: int = 8983
     postgres_port: int = 5433
     redis_port: int = 6380
-    root: Path = PROJECT_ROOT
+    root: Path = SHIPPED      # the project's stack/ and schemas/ the portal is built from
     access_log: Path | None = None  # CKAN's request log; None: logs/ckan-access.log
     # CKAN's venv and the Solr jars are slow to install and never written by a running portal, so a
     # second portal (the tests') may use the first one's; None: under `state`
@@ -48,7 +48,7 @@ class Stack:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Stack":
         env = os.environ if env is None else env
-        state = Path(env.get("PUBLISHER_STACK_DIR", PROJECT_ROOT / ".stack")).resolve()
+        state = Path(env.get("PUBLISHER_STACK_DIR", ROOT / ".stack")).resolve()
         ports = {
             name: int(env[f"PUBLISHER_{name.upper()}"])
             for name in ("ckan_port", "solr_port", "postgres_port", "redis_port")

@@ -14,11 +14,11 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import schema_file
 from publisher.validate.findings import Finding, canonical, relative_path
 from publisher.validate.tables import read_csv
 
-FACTS_FILE = PROJECT_ROOT / "schemas" / "validation" / "facts.json"
+FACTS_FILE = schema_file("validation/facts.json")
 
 
 @lru_cache(maxsize=1)

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from publisher import PROJECT_ROOT
+from publisher.settings import shipped_schema
 
-RULES_FILE = PROJECT_ROOT / "schemas" / "validation" / "rules.json"
+RULES_FILE = shipped_schema("validation/rules.json")
 # ำ typed as nikhahit + sara aa (a tone mark may sit either side of the nikhahit); NFC keeps it
 # decomposed, since U+0E33 has only a compatibility decomposition
 _SARA_AM = re.compile("([\u0e48-\u0e4b]?)\u0e4d([\u0e48-\u0e4b]?)\u0e32")

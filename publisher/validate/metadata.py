@@ -9,13 +9,13 @@ from functools import lru_cache
 
 import jsonschema
 
-from publisher import PROJECT_ROOT
+from publisher.settings import schema_file, shipped_schema
 from publisher.reports.registry import Registry
 from publisher.validate.findings import Finding, canonical
 
-PROFILE_FILE = PROJECT_ROOT / "schemas" / "gdc" / "profile.json"
-CKAN_SCHEMA_FILE = PROJECT_ROOT / "schemas" / "ckan" / "gdc_dataset.json"
-LICENCES_FILE = PROJECT_ROOT / "schemas" / "gdc" / "licences.json"
+PROFILE_FILE = shipped_schema("gdc/profile.json")
+CKAN_SCHEMA_FILE = shipped_schema("ckan/gdc_dataset.json")
+LICENCES_FILE = schema_file("gdc/licences.json")
 OTHER_VALUES = ("อื่นๆ", "ข้อมูลประเภทอื่นๆ")
 # a missing element whose own rule is more precise than "mandatory element missing"
 MISSING_RULES = {"title": "gdc.title", "title_en": "gdc.title", "description": "gdc.title",

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable, Iterable
 
-from publisher import PROJECT_ROOT
+from publisher.settings import ROOT
 from publisher.reports.registry import Registry, load_registry
 from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
@@ -15,7 +15,7 @@ from publisher.validate.findings import Finding, Result, relative_path
 from publisher.validate.metadata import metadata_findings
 from publisher.validate.tables import frictionless_findings, table_findings
 
-CATALOG_DIR = PROJECT_ROOT / "datapackages"
+CATALOG_DIR = ROOT / "datapackages"
 # what a live portal would refuse of a package, (descriptor, package, file) -> findings; such as
 # publisher.catalog.preflight.PortalRules
 PortalCheck = Callable[[dict, str, str], list[Finding]]
@@ -46,13 +46,16 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
         descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Finding("package.unreadable", package, file, str(exc))]
+    if not isinstance(descriptor, dict):
+        return [Finding("package.profile", package, file,
+                        f"a descriptor is a JSON object, not a JSON {type(descriptor).__name__}")]
     try:
         found = frictionless_findings(descriptor_path, package, descriptor, fast)
         found += metadata_findings(descriptor, package, file, registry)
         found += table_findings(descriptor_path, descriptor, package, registry, fast)
     finally:
         ARROW_CACHE.clear()
-    if portal is not None and isinstance(descriptor, dict):
+    if portal is not None:
         found += portal(descriptor, package, file)
     return found
 
