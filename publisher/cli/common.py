@@ -38,7 +38,7 @@ def abort(as_json: bool, what: str, message: str, code: int) -> None:
     """One error, said once on stderr (and as JSON on stdout for --json), then the exit code."""
     if as_json:
         print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
-    err.print(f"[bold red]{what}:[/] {escape(message)}")
+    err.print(f"[bold red]{what}:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from publisher import PROJECT_ROOT
+from publisher.settings import shipped_schema
 
-REPAIR_RULES = PROJECT_ROOT / "schemas" / "reports" / "thai_repair.json"
+REPAIR_RULES = shipped_schema("reports/thai_repair.json")
 
 
 @dataclass(frozen=True)
