@@ -71,8 +71,48 @@ def test_a_licence_the_portal_does_not_offer_is_reported():
     spec["choices"] = [c for c in spec["choices"] if c["value"] != "Creative Commons Attributions"]
     licences = [l for l in LICENCES if l["id"] != "Creative Commons Attributions"]
     assert found(server(schema, licences)) == [("portal.license", "license_id")]
-    # the licence list alone decides too: a server whose scheming choices still list it
-    assert found(server(licences=licences)) == [("portal.license", "license_id")]
+    # the schema's choices decide, as the portal validates: without the licence there, it is
+    # refused even though the register still lists it
+    assert found(server(schema, LICENCES)) == [("portal.license", "license_id")]
+
+
+# CKAN's default licence register as license_list answers it (ckan/model/license.py), which a
+# thai_gdc portal keeps: it ships no register of its own, only the schema's license_id choices.
+CKAN_DEFAULT_REGISTER = [
+    {"id": "notspecified", "title": "License not specified", "url": "", "od_conformance": "not reviewed",
+     "osd_conformance": "not reviewed", "status": "active", "maintainer": "", "family": "",
+     "domain_content": False, "domain_data": False, "domain_software": False, "is_generic": True,
+     "is_okd_compliant": False, "is_osi_compliant": False},
+    {"id": "cc-by", "title": "Creative Commons Attribution", "url": "http://www.opendefinition.org/licenses/cc-by",
+     "od_conformance": "approved", "osd_conformance": "not reviewed", "status": "active", "maintainer": "",
+     "family": "", "domain_content": True, "domain_data": False, "domain_software": False, "is_generic": False,
+     "is_okd_compliant": True, "is_osi_compliant": False},
+    {"id": "cc-by-sa", "title": "Creative Commons Attribution Share-Alike",
+     "url": "http://www.opendefinition.org/licenses/cc-by-sa", "od_conformance": "approved",
+     "osd_conformance": "not reviewed", "status": "active", "maintainer": "", "family": "",
+     "domain_content": True, "domain_data": False, "domain_software": False, "is_generic": False,
+     "is_okd_compliant": True, "is_osi_compliant": False},
+]
+
+
+def test_licences_are_the_schema_choices_when_the_register_disagrees():
+    """A thai_gdc site: CKAN's default register beside the GD-Catalog choices. It accepts
+    'Creative Commons Attributions' (the schema offers it), and refuses 'cc-by' (the schema does not)."""
+    thai_gdc = server(licences=CKAN_DEFAULT_REGISTER)
+    assert "Creative Commons Attributions" not in thai_gdc.licences
+    assert found(thai_gdc) == []
+    package = descriptor()
+    package["gdc"]["license_id"] = "cc-by"
+    assert found(thai_gdc, package) == [("portal.license", "license_id")]
+
+
+def test_the_register_decides_only_when_the_schema_offers_no_licence_choices():
+    schema = copy.deepcopy(SCHEMA)
+    spec = field_spec(schema, "license_id")
+    del spec["choices"]
+    spec["choices_helper"] = "scheming_licenses"
+    assert found(server(schema, CKAN_DEFAULT_REGISTER)) == [("portal.license", "license_id")]
+    assert found(server(schema, LICENCES)) == []
 
 
 def test_a_choice_the_portal_does_not_offer_is_reported_for_each_value():

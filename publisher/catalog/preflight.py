@@ -21,7 +21,7 @@ class PortalError(RuntimeError):
 
 @dataclass(frozen=True)
 class PortalRules:
-    """What one live portal accepts: its dataset schema, licence ids and organizations."""
+    """What one live portal accepts: its dataset schema, licence register and organizations."""
     url: str
     schema: dict = field(repr=False)
     licences: frozenset[str] = frozenset()
@@ -39,6 +39,14 @@ class PortalRules:
     def choices(self) -> dict[str, set[str]]:
         return {f["field_name"]: {c["value"] for c in f["choices"]}
                 for f in self.schema.get("dataset_fields", []) if f.get("choices")}
+
+    def licence_choices(self) -> frozenset[str]:
+        """The licences the portal accepts, read the way it validates them: the choices of the
+        schema's license_id field; the licence register only when the schema lists none. A
+        thai_gdc portal keeps CKAN's default register (cc-by, …) beside a schema whose choices
+        are the GD-Catalog strings, and accepts those strings."""
+        offered = self.choices().get("license_id")
+        return frozenset(offered) if offered else self.licences
 
     def __call__(self, descriptor: dict, package: str, file: str) -> list[Finding]:
         """The `portal` check of publisher.validate.run.validate(): what this server would refuse."""
@@ -92,10 +100,10 @@ def portal_findings(descriptor: dict, package: str, file: str, server: PortalRul
                                      f"{len(allowed)} choices of {server.url}", field=name))
     licence = fields.get("license_id")
     if not _empty(licence):
-        offered = server.choices().get("license_id")
-        if licence not in server.licences or (offered and licence not in offered):
+        allowed = server.licence_choices()
+        if licence not in allowed:
             found.append(Finding("portal.license", package, file, f"license_id {licence!r} is not a licence of "
-                                 f"{server.url} ({', '.join(sorted(server.licences))})", field="license_id"))
+                                 f"{server.url} ({', '.join(sorted(allowed))})", field="license_id"))
     organization = fields.get("owner_org")
     if not _empty(organization) and organization not in server.organizations:
         found.append(Finding("portal.organization", package, file, f"organization {organization!r} does not exist "

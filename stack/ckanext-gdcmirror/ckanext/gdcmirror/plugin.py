@@ -8,6 +8,10 @@
   adding a resource re-validates the whole dataset from ``package_show``, which has no
   ``tag_string``, so a plain "required" rule would refuse every resource upload.
 - Dataset URL names are at most 70 characters (core allows 100).
+- A name held by a deleted dataset (in the trash) is refused to any other dataset, as thai_gdc
+  refuses it ("That URL is already in trash."). CKAN 2.11 core would accept it and rename the
+  deleted dataset to its id, so it could no longer be restored under its name. The deleted
+  dataset itself may take its name back (restoring it is an update of that dataset).
 - Dataset titles are unique among active datasets.
 - The dataset page lists only the fields that apply to the dataset's data type and hold a value.
 - A resource whose data reaches the DataStore gets its table preview: CKAN creates default
@@ -71,6 +75,21 @@ def gdc_name_length(value: Any, context: dict) -> Any:
     if isinstance(value, str) and len(value) > NAME_MAX_LENGTH:
         raise Invalid(_('Name "%s" is longer than %d characters') % (value, NAME_MAX_LENGTH))
     return value
+
+
+def gdc_name_not_in_trash(key, data, errors, context) -> None:
+    name = data.get(key)
+    if not name or name is missing:
+        return
+    model, session = context["model"], context["session"]
+    query = session.query(model.Package.id).filter(
+        model.Package.name == name, model.Package.state == State.DELETED)
+    package = context.get("package")
+    package_id = package.id if package else data.get(key[:-1] + ("id",))
+    if package_id and package_id is not missing:
+        query = query.filter(model.Package.id != package_id)
+    if session.query(query.exists()).scalar():
+        errors[key].append(_("That URL is already in trash."))
 
 
 def gdc_unique_title(key, data, errors, context) -> None:
@@ -155,5 +174,6 @@ class GdcMirrorPlugin(plugins.SingletonPlugin, DefaultTranslation):
             "tag_string_convert": gdc_tag_string_convert,
             "gdc_tags_required": gdc_tags_required,
             "gdc_name_length": gdc_name_length,
+            "gdc_name_not_in_trash": gdc_name_not_in_trash,
             "gdc_unique_title": gdc_unique_title,
         }
