@@ -25,7 +25,7 @@ from publisher.reports.registry import Registry, load_registry
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
-PACKAGE_KEYS = {"name", "title", "title_en", "description", "description_en", "keywords", "groups",
+PACKAGE_KEYS = {"charts", "name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
 REQUIRED_TEXT = ("title", "title_en", "description", "description_en", "organization")
 RESOURCE_KEYS = {"name", "title", "title_en", "description", "description_en", "schema", "report", "rows", "table"}

@@ -17,6 +17,7 @@ from publisher.catalog.apply import Api, PortalUnreachable, SyncError
 from publisher.catalog.client import Portal
 from publisher.catalog.plan import Plan, dataset_step, fingerprint, make_plan, with_fingerprint
 from publisher.catalog.state import PortalState, read_datasets
+from publisher.catalog.views import VIEWS_HASH, views_hash
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "datapackages" / "public-sector-digital-indicators"
@@ -43,6 +44,7 @@ def as_portal_returns(local: mapping.LocalDataset, urls: bool = True) -> dict:
         resources.append({**resource.fields, "id": f"res-{index}", "state": "active", "position": index,
                           "size": resource.fields["size"], "url_type": "upload", "datastore_active": True,
                           mapping.DATASTORE_HASH: resource.sha256, "resource_disaggregate": [],
+                          VIEWS_HASH: views_hash(resource.views),
                           "url": f"http://portal/dataset/pkg-1/resource/res-{index}/download/{resource.key}.csv"})
     urls_by_key = {r[mapping.RESOURCE_KEY]: r["url"] for r in resources}
     content = mapping.portal_datapackage(local, urls_by_key)

@@ -30,6 +30,7 @@ from typing import Callable
 import ckanapi
 import requests
 
+from publisher.catalog.apply_views import sync_views
 from publisher.catalog.client import Portal
 from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
                                    catalog_of, datapackage_fields, datastore_fields, datastore_records, merged_extras,
@@ -372,6 +373,10 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         loaded += [r for key, r in current.items()
                    if key != DATAPACKAGE and r.get("datastore_active") and r["id"] not in done]
     add_table_views(api, {"id": package_id, "name": local.name}, loaded)
+    for resource_step in step.resources:      # charts need their table, so they come after it
+        if resource_step.views and resource_step.action != "delete" and resource_step.key in current:
+            key = resource_step.key
+            current[key] = sync_views(api, current[key]["id"], by_key[key].views)
     urls = {key: r["url"] for key, r in current.items() if key != DATAPACKAGE}
     if DATAPACKAGE in by_key:
         current[DATAPACKAGE] = apply_datapackage(api, local, package_id, current.get(DATAPACKAGE), urls, outcome)

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publisher.catalog.views import ChartError, chart_views
 from publisher.settings import ROOT, schema_file, shipped_schema
 
 MARKER_KEY = "managed_by"
@@ -46,6 +47,7 @@ class LocalResource:
     tabular: bool = False    # has a Table Schema, so it is loaded into the DataStore
     descriptor_path: Path | None = None
     descriptor_sha256: str = field(default="", repr=False)
+    views: tuple = ()        # the views sync keeps on it (charts, a report's text view)
 
     @property
     def schema(self) -> dict:
@@ -199,15 +201,19 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
     digest = hashlib.sha256(content).hexdigest()
     try:
         fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups, catalog)
+        views = chart_views(directory / "recipe.yaml", descriptor)
         resources = []
         for resource in descriptor.get("resources", []):
             path = directory / resource["path"]
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
                                            fields=resource_fields(resource), tabular="schema" in resource,
-                                           descriptor_path=descriptor_path, descriptor_sha256=digest))
+                                           descriptor_path=descriptor_path, descriptor_sha256=digest,
+                                           views=tuple(views.get(resource["name"], ()))))
     except KeyError as exc:
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
+    except ChartError as exc:
+        raise MappingError(str(exc)) from None
     except MappingError as exc:
         raise MappingError(f"{descriptor_path}: {exc}") from None
     resources.append(LocalResource(key=DATAPACKAGE, path=None, sha256=None, fields={}))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, FINGERPRINT_KEY, RESOURCE_KEY, LocalDataset,
                                    comparable, datapackage_fields, field_changes, portal_datapackage,
                                    resource_changes)
+from publisher.catalog.views import VIEWS_HASH, views_hash
 
 DEFAULT_PRUNE_SHARE = 0.25
 
@@ -26,6 +27,7 @@ class ResourceStep:
     changes: dict = field(default_factory=dict)   # field -> [portal, local]
     datastore: bool = False          # (re)load the DataStore table
     reason: str = ""
+    views: bool = False              # rewrite its charts / text view (their digest differs)
 
 
 @dataclass
@@ -85,7 +87,7 @@ class Plan:
         """What a saved plan is checked against: the steps, not the portal's old values."""
         steps = [[o.kind, o.name, o.action, sorted(o.changes)] for o in self.owners] + \
                 [[d.name, d.action, sorted(d.changes),
-                  [[r.key, r.action, sorted(r.changes), r.datastore] for r in d.resources]] for d in self.datasets]
+                  [[r.key, r.action, sorted(r.changes), r.datastore, r.views] for r in d.resources]] for d in self.datasets]
         return hashlib.sha256(json.dumps(steps, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -143,19 +145,26 @@ def resource_steps(local: LocalDataset, remote: dict) -> tuple[list[ResourceStep
             steps.append(_datapackage_step(local, keep, urls, pending_urls))
             continue
         if keep is None:
-            steps.append(ResourceStep(resource.key, "create", datastore=resource.tabular, reason="new"))
+            steps.append(ResourceStep(resource.key, "create", datastore=resource.tabular, reason="new",
+                                      views=bool(resource.views)))
             pending_urls = True
             continue
         urls[resource.key] = keep["url"]
         changes = {k: list(v) for k, v in resource_changes(resource.fields, keep).items()}
         datastore = resource.tabular and (keep.get(DATASTORE_HASH) != resource.sha256
                                           or not keep.get("datastore_active"))
+        views = (keep.get(VIEWS_HASH) or "") != views_hash(resource.views)
         if keep.get("hash") != resource.sha256:
-            steps.append(ResourceStep(resource.key, "reupload", keep["id"], changes, datastore, "content changed"))
+            steps.append(ResourceStep(resource.key, "reupload", keep["id"], changes, datastore, "content changed",
+                                      views))
         elif changes:
-            steps.append(ResourceStep(resource.key, "update", keep["id"], changes, datastore, "metadata changed"))
+            steps.append(ResourceStep(resource.key, "update", keep["id"], changes, datastore, "metadata changed",
+                                      views))
         elif datastore:
-            steps.append(ResourceStep(resource.key, "update", keep["id"], {}, True, "DataStore table out of date"))
+            steps.append(ResourceStep(resource.key, "update", keep["id"], {}, True, "DataStore table out of date",
+                                      views))
+        elif views:
+            steps.append(ResourceStep(resource.key, "update", keep["id"], {}, False, "views out of date", True))
         else:
             steps.append(ResourceStep(resource.key, "unchanged", keep["id"]))
     for key, leftovers in sorted(by_key.items()):
@@ -194,7 +203,8 @@ def dataset_step(local: LocalDataset, remote: dict | None) -> DatasetStep:
     wanted = with_fingerprint(local.fields)
     if remote is None:
         return DatasetStep(local.name, "create", resources=[
-            ResourceStep(r.key, "create", datastore=r.tabular, reason="new") for r in local.resources])
+            ResourceStep(r.key, "create", datastore=r.tabular, reason="new", views=bool(r.views))
+            for r in local.resources])
     changes = {k: list(v) for k, v in field_changes(wanted, remote).items()}
     drift = []
     if changes and _remote_fingerprint(remote) == fingerprint(local.fields):

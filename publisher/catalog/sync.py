@@ -19,6 +19,7 @@ import ckanapi
 from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
+from publisher.catalog.reports import reports_datasets
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
 from publisher.catalog.state import PortalState, complete, read_datasets
 from publisher.catalog.validated import ValidatedCache
@@ -115,11 +116,13 @@ def protected(packages_dir: Path, skipped: dict[str, str]) -> set[str]:
 
 def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
                catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None,
-               validated: Result | None = None) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
+               validated: Result | None = None, reports: bool = False
+               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
     """The packages to publish, and those to skip with the reason, by folder (``protected``
     gives the dataset names the plan must then never prune). A package that passed validation before, byte for
     byte and under the same rules, is not validated again unless ``revalidate``; nor is one
-    that ``validated`` (a result of this same run) already covers."""
+    that ``validated`` (a result of this same run) already covers. ``reports``: also the reports
+    dataset of each agency the packages belong to."""
     dirs = package_dirs(packages_dir)
     skipped: dict[str, str] = {}
     left_out: set[str] = set()        # package folders not published
@@ -158,6 +161,12 @@ def load_local(packages_dir: Path, validate: bool = True, progress: Progress | N
             local.append(mapping.load_dataset(directory, known_groups, catalog))
         except mapping.MappingError as exc:
             skip(directory, str(exc))
+    if reports:
+        found, findings = reports_datasets(known_groups, catalog, agencies={d.fields["owner_org"] for d in local})
+        local += found
+        for finding in findings:
+            if finding.severity == "error":
+                skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}: {finding.message}")
     by_name: dict[str, list[mapping.LocalDataset]] = {}
     for dataset in local:
         by_name.setdefault(dataset.name, []).append(dataset)
@@ -193,11 +202,13 @@ def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mappi
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
          progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
-         cache_file: Path | None = None, validated: Result | None = None) -> tuple[Plan, SyncReport, Api, dict]:
+         cache_file: Path | None = None, validated: Result | None = None,
+         reports: bool = False) -> tuple[Plan, SyncReport, Api, dict]:
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
     cache = ValidatedCache(cache_file) if validate else None
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated)
+    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated,
+                                       reports)
     state, organizations, groups = read_state(api, local, catalog)
     the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
                          skipped=report.skipped, protected=protected(packages_dir, report.skipped))
@@ -215,16 +226,19 @@ def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
-         revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None) -> SyncReport:
+         revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None,
+         reports: bool = False) -> SyncReport:
     """Validate (what ``validated`` does not already cover), read the portal, plan, apply, read
-    back. ``cache_file``: where passes are remembered (default var/validated.json)."""
+    back. ``cache_file``: where passes are remembered (default var/validated.json). ``reports``:
+    publish the source reports too (one reports dataset per agency)."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
                                               validate=validate, api=api, progress=progress, catalog=catalog,
-                                              revalidate=revalidate, cache_file=cache_file, validated=validated)
+                                              revalidate=revalidate, cache_file=cache_file, validated=validated,
+                                              reports=reports)
         report.dry_run = dry_run
         if plan_file is not None:
             try:

@@ -74,7 +74,7 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
     try:
         the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
                                                 prune_share=prune_share, catalog=catalog,
-                                                cache_file=job_config().validated_file)
+                                                cache_file=job_config().validated_file, reports=packages_dir is None)
     except (syncing.SyncError, syncing.ckanapi.CKANAPIError) as exc:
         message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
         abort(as_json, "plan failed", message, 2)
@@ -104,6 +104,8 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
 
     Invalid packages are skipped and reported, never published. Organizations (the issuing agencies) and category groups come first; then each dataset is created private, filled with its files (uploaded to the portal, sha256 in `hash`, loaded into the DataStore with a Thai/English data dictionary) and made public last. Unchanged files are never uploaded again. A second run with nothing changed writes nothing.
 
+Without --packages, the source reports are published too: one reports dataset per agency, each report a resource with a line-numbered text view, so that /report/<id>#L<line> opens the passage a row cites. Chart views (the charts: of each recipe) are created and kept in step like the table previews.
+
     The API token comes from $PUBLISHER_CKAN_TOKEN or $PUBLISHER_CKAN_TOKEN_FILE (for the local portal, .stack/secrets/ckan-api-token) and is never shown.
 
     It takes the scheduled job's lock (var/publisher.lock): while a run holds it, sync waits (--wait), then exits 3.
@@ -130,7 +132,8 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
         with exclusive(as_json, wait) as config, bar:
             report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
-                                  catalog=catalog, revalidate=revalidate, cache_file=config.validated_file)
+                                  catalog=catalog, revalidate=revalidate, cache_file=config.validated_file,
+                                  reports=packages_dir is None)
     except syncing.StalePlan as exc:
         abort(as_json, "stale plan", str(exc), 2)
     if as_json:

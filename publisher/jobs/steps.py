@@ -118,8 +118,10 @@ def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say, cac
     def progress(event: str, name: str, done: int, total: int) -> None:
         say(" ".join(part for part in (event, name, f"{done}/{total}" if total else "") if part))
 
+    # the source reports go with the repository's own packages, not with a folder of others
+    reports = Path(packages_dir).resolve() == packages.PACKAGES_DIR.resolve()
     return sync(portal, packages_dir=packages_dir, prune=prune, dry_run=False, progress=progress,
-                cache_file=cache_file, validated=validated)
+                cache_file=cache_file, validated=validated, reports=reports)
 
 
 def sync_step(config: Config, packages_dir: Path, checked: dict[str, Result] | None = None) -> Step:

@@ -17,12 +17,15 @@
 - A resource whose data reaches the DataStore gets its table preview: CKAN creates default
   views when a resource is created, before its table exists, and ``datastore_create`` does not
   revisit them, so the DataStore-backed defaults (``datatables_view``) are added after it.
+- A chart's x axis is made of categories (BE years and periods are labels, not dates).
+- The source reports line by line, and each row's provenance a link to its line: see reports.py.
 - Thai for the CKAN strings its own Thai catalogue leaves in English (``i18n/th``), compiled
   from the ``.po`` source each time the portal starts, so no binary file is kept in the source.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from itertools import count
@@ -120,6 +123,27 @@ def datastore_create(original_action, context, data_dict):
     return result
 
 
+def gdc_chart_figure(chart: str, resource_id: str | None = None) -> str:
+    """A Plotly figure of ckanext-charts with its x axis made of categories (a BE period such
+    as 2563-03 is a label of the table, not a Gregorian date for plotly.js to reinterpret), and
+    each series named by its column's label in the data dictionary (Thai), not its column id."""
+    try:
+        figure = json.loads(chart)
+    except (TypeError, ValueError):
+        return chart
+    if resource_id:
+        from ckanext.datastore.helpers import datastore_dictionary
+
+        labels = {f["id"]: (f.get("info") or {}).get("label") for f in datastore_dictionary(resource_id)}
+        for trace in figure.get("data", []):
+            if labels.get(trace.get("name")):
+                trace["name"] = labels[trace["name"]]
+    layout = figure.setdefault("layout", {})
+    layout.setdefault("xaxis", {})["type"] = "category"
+    layout["xaxis"].setdefault("automargin", True)
+    return json.dumps(figure, ensure_ascii=False)
+
+
 def compile_translations(source: Path, target: Path) -> Path:
     """Every ``<locale>/LC_MESSAGES/*.po`` under ``source`` as ``.mo`` under ``target``, the
     ``.po`` beside it (CKAN builds its JavaScript translations from ``.po`` files). Each server
@@ -147,6 +171,7 @@ class GdcMirrorPlugin(plugins.SingletonPlugin, DefaultTranslation):
     plugins.implements(plugins.IActions)
     plugins.implements(plugins.IConfigDeclaration)
     plugins.implements(plugins.ITranslation)
+    plugins.implements(plugins.ITemplateHelpers)
     _i18n_directory: str | None = None
 
     def i18n_directory(self) -> str:
@@ -167,6 +192,10 @@ class GdcMirrorPlugin(plugins.SingletonPlugin, DefaultTranslation):
 
     def update_config(self, config) -> None:
         toolkit.add_template_directory(config, "templates")
+        toolkit.add_resource("assets", "gdcmirror")
+
+    def get_helpers(self) -> dict:
+        return {"gdc_chart_figure": gdc_chart_figure}
 
     def get_validators(self) -> dict:
         return {
