@@ -1,5 +1,6 @@
 """Build every data package from its recipe: ``datapackages/<slug>/recipe.yaml`` in,
-``datapackage.json`` and ``data/<resource>.csv`` out. CSVs are generated, never edited.
+``datapackage.json``, ``data/<resource>.csv`` and ``data/<package>.xlsx`` (every table in one
+workbook, see ``spreadsheet``) out. They are generated, never edited.
 
 The output is a pure function of the recipes, the Table Schemas and the vendored reports:
 no timestamps, stable ordering, so a fresh build is byte-identical to the committed one
@@ -21,6 +22,7 @@ import yaml
 from publisher import PROJECT_ROOT
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
 from publisher.reports.registry import Registry, load_registry
+from publisher.spreadsheet import workbook
 
 PACKAGES_DIR = PROJECT_ROOT / "datapackages"
 GDC_DIR = PROJECT_ROOT / "schemas" / "gdc"
@@ -139,7 +141,15 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         "resources": resources,
     }
     built.files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if resources:
+        tables = {r["name"]: built.files[r["path"]] for r in resources}
+        built.files[workbook_path(recipe["name"])] = workbook(descriptor, tables)
     return built
+
+
+def workbook_path(package_name: str) -> str:
+    """Where a package's XLSX lives inside its folder; sync uploads it beside the CSVs."""
+    return f"data/{package_name}.xlsx"
 
 
 def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
@@ -163,9 +173,10 @@ def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, 
 
 
 def generated_files(package_dir: Path) -> set[str]:
-    """What a build owns in a package folder: datapackage.json and data/*.csv."""
+    """What a build owns in a package folder: datapackage.json, data/*.csv and data/*.xlsx."""
     files = {"datapackage.json"} if (package_dir / "datapackage.json").exists() else set()
-    files |= {f"data/{p.name}" for p in (package_dir / "data").glob("*.csv")}
+    for pattern in ("*.csv", "*.xlsx"):
+        files |= {f"data/{p.name}" for p in (package_dir / "data").glob(pattern)}
     return files
 
 
