@@ -43,12 +43,18 @@ def _lang(value: str) -> str | None:
     return "th" if THAI.search(value) else None
 
 
-def split_bilingual(text: str, pattern: str) -> tuple[str, str, str] | None:
-    """(Thai, English title, English) of a description written as our packages write it."""
-    match = re.match(pattern, text or "", re.S)
-    if not match or THAI.search(match["en"]) or THAI.search(match["title_en"]):
+def split_bilingual(text: str, pattern: str, title_en: str = "") -> tuple[str, str, str] | None:
+    """(Thai, English title, English) of a description written as our packages write it. With the
+    English title known (a dataset's title_en), the split is at exactly that title; the English
+    text may still quote Thai (a document number such as นร ๑๒๐๐/๕๐)."""
+    text = text or ""
+    if title_en:
+        thai, marker, english = text.partition(f"\n\n**{title_en}**\n\n")
+        return (thai.strip(), title_en, english.strip()) if marker and thai.strip() and english.strip() else None
+    match = re.match(pattern, text, re.S)
+    if not match or THAI.search(match["title_en"]) or not THAI.search(match["th"]):
         return None
-    return match["th"].strip(), match["title_en"].strip(), match["en"].strip()
+    return match["th"].strip(), match["title_en"].strip(), (match["en"] or "").strip()
 
 
 def _extras(data: dict) -> dict:
@@ -61,12 +67,13 @@ def write_bilingual(g: Graph, subject, data: dict, text_key: str, voc: Vocabular
     """The description's Thai as @th, its English as @en; the English title as dct:title @en."""
     rule = voc.mapping["bilingual"]
     dct = voc("dct:description"), voc("dct:title")
-    parts = split_bilingual(data.get(text_key) or "", rule["pattern"])
+    parts = split_bilingual(data.get(text_key) or "", rule["pattern"], title_en)
     if parts:
         thai, bold_title, english = parts
         g.remove((subject, dct[0], None))
         g.add((subject, dct[0], Literal(thai, lang=_lang(thai) or "th")))
-        g.add((subject, dct[0], Literal(english, lang="en")))
+        if english:
+            g.add((subject, dct[0], Literal(english, lang="en")))
         title_en = title_en or bold_title
     if title_en:
         g.add((subject, dct[1], Literal(title_en, lang="en")))
@@ -163,7 +170,8 @@ def _by_lang(g: Graph, subject, predicate) -> dict[str | None, str]:
     return {o.language: str(o) for o in g.objects(subject, predicate) if isinstance(o, Literal)}
 
 
-def parse_dataset(g: Graph, dataset: dict, ref, voc: Vocabulary) -> None:
+def parse_dataset(g: Graph, dataset: dict, ref, voc: Vocabulary, choices: dict[str, list[str]]) -> None:
+    """``choices``: a multiple-select field's values in the order the portal stores them (RDF has none)."""
     for page in g.objects(ref, voc("dcat:landingPage")):
         path = urlparse(str(page)).path
         if path.startswith("/dataset/") and not dataset.get("name"):
@@ -186,7 +194,9 @@ def parse_dataset(g: Graph, dataset: dict, ref, voc: Vocabulary) -> None:
         dataset["groups"] = sorted(groups, key=lambda group: group["name"])
     fields = voc.mapping["extension_fields"]
     for field in fields["dataset"]:
-        values = sorted(str(o) for o in g.objects(ref, voc(f"{fields['prefix']}:{field}")))
+        order = choices.get(field, [])
+        values = sorted((str(o) for o in g.objects(ref, voc(f"{fields['prefix']}:{field}"))),
+                        key=lambda v: (order.index(v) if v in order else len(order), v))
         if values:
             dataset[field] = values if field in fields["multiple"] else values[0]
     titles, notes = _by_lang(g, ref, voc("dct:title")), _by_lang(g, ref, voc("dct:description"))

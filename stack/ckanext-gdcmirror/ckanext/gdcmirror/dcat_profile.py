@@ -236,5 +236,8 @@ class GdcDcatProfile(RDFProfile):
         self._tag_thai(self._mapping())
 
     def parse_dataset(self, dataset_dict: dict, dataset_ref: URIRef) -> dict:
-        dcat_extra.parse_dataset(self.g, dataset_dict, dataset_ref, self._vocabulary())
+        schema = getattr(self, "_dataset_schema", None) or {}   # loaded by RDFProfile from ckanext-scheming
+        choices = {f["field_name"]: [c["value"] for c in f.get("choices") or []]
+                   for f in schema.get("dataset_fields", [])}
+        dcat_extra.parse_dataset(self.g, dataset_dict, dataset_ref, self._vocabulary(), choices)
         return dataset_dict
