@@ -181,3 +181,16 @@ def test_each_dataset_page_has_complete_schema_org(stack, published, package):
         assert not list(graph.objects(download, SCHEMA.url))
         assert [str(f) for f in graph.objects(download, SCHEMA.encodingFormat)] == [urls[str(content_url)]]
     assert len(set(graph.subjects(RDF.type, SCHEMA.ContactPoint))) == 1
+
+
+def test_the_published_descriptor_names_its_profile_and_keeps_each_files_hash_and_bytes(published):
+    for name, shown in published["shown"].items():
+        by_key = {r[RESOURCE_KEY]: r for r in shown["resources"]}
+        descriptor = requests.get(by_key["datapackage.json"]["url"], timeout=60).json()
+        assert descriptor["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+        for entry in descriptor["resources"]:
+            on_portal = by_key[entry["name"]]
+            assert entry["path"] == on_portal["url"]
+            assert entry["hash"] == f"sha256:{on_portal['hash']}" and entry["bytes"] == int(on_portal["size"])
+            body = requests.get(entry["path"], timeout=60).content
+            assert len(body) == entry["bytes"]
