@@ -60,11 +60,14 @@ def load_recipe(path: Path) -> dict:
     return recipe
 
 
-def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
+def _gdc_metadata(recipe: dict, agency: dict) -> tuple[dict, list[dict]]:
+    """The defaults, then the agency's public contact (when the registry records one), then the recipe."""
     defaults = json.loads((GDC_DIR / "defaults.json").read_text(encoding="utf-8"))
     licences = json.loads((GDC_DIR / "licences.json").read_text(encoding="utf-8"))["licences"]
     spdx = recipe.get("license", defaults["license"])
-    gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
+    contact = agency.get("contact") or {}
+    agency_contact = {"maintainer": agency["title_th"], "maintainer_email": contact["email"]} if contact.get("email") else {}
+    gdc = {**defaults["gdc"], **agency_contact, **(recipe.get("gdc") or {})}
     if spdx in licences:
         mapped = licences[spdx]
         gdc["license_id"] = mapped["license_id"]
@@ -88,8 +91,8 @@ def render_csv(schema: dict, rows: list[dict]) -> bytes:
 def build_package(recipe_path: Path, registry: Registry) -> Built:
     recipe = load_recipe(recipe_path)
     built = Built(name=recipe["name"])
-    gdc, licenses = _gdc_metadata(recipe)
     organization = registry.agency(recipe["organization"])
+    gdc, licenses = _gdc_metadata(recipe, organization)
     source_ids: list[str] = []
     resources = []
     for spec in recipe.get("resources", []):

@@ -327,6 +327,7 @@ def test_check_finds_edited_missing_and_stale_files(recipe):
     directory = path.parent.parent
     built = packages.build_all(directory=directory, registry=REGISTRY)
     assert packages.differences(built, directory) == [f"{path.parent / 'data/facts.csv'}: missing (run publisher build)",
+                                                      f"{path.parent / 'data/test-package.xlsx'}: missing (run publisher build)",
                                                       f"{path.parent / 'datapackage.json'}: missing (run publisher build)"]
     packages.write(built, directory)
     assert packages.differences(built, directory) == []
@@ -347,7 +348,7 @@ def test_building_twice_gives_byte_identical_files(recipe):
     first = packages.build_all(directory=path.parent.parent, registry=REGISTRY)
     second = packages.build_all(directory=path.parent.parent, registry=load_registry())
     assert [(b.name, b.files) for b in first] == [(b.name, b.files) for b in second]
-    assert set(first[0].files) == {"datapackage.json", "data/facts.csv", "data/kpis.csv"}
+    assert set(first[0].files) == {"datapackage.json", "data/facts.csv", "data/kpis.csv", f"data/{first[0].name}.xlsx"}
 
 
 def test_building_the_committed_packages_twice_gives_byte_identical_files():
