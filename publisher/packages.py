@@ -1,5 +1,6 @@
 """Build every data package from its recipe: ``datapackages/<slug>/recipe.yaml`` in,
-``datapackage.json`` and ``data/<resource>.csv`` out. CSVs are generated, never edited.
+``datapackage.json``, ``data/<resource>.csv`` and ``data/<package>.xlsx`` (every table in one
+workbook, see ``spreadsheet``) out. They are generated, never edited.
 
 The output is a pure function of the recipes, the Table Schemas and the vendored reports:
 no timestamps, stable ordering, so a fresh build is byte-identical to the committed one
@@ -21,6 +22,7 @@ import yaml
 from publisher.settings import ROOT, schema_file
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
 from publisher.reports.registry import Registry, load_registry
+from publisher.spreadsheet import workbook
 
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
@@ -69,11 +71,14 @@ def load_recipe(path: Path) -> dict:
     return recipe
 
 
-def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
+def _gdc_metadata(recipe: dict, agency: dict) -> tuple[dict, list[dict]]:
+    """The defaults, then the agency's public contact (when the registry records one), then the recipe."""
     defaults = json.loads(schema_file("gdc/defaults.json").read_text(encoding="utf-8"))
     licences = json.loads(schema_file("gdc/licences.json").read_text(encoding="utf-8"))["licences"]
     spdx = recipe.get("license", defaults["license"])
-    gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
+    contact = agency.get("contact") or {}
+    agency_contact = {"maintainer": agency["title_th"], "maintainer_email": contact["email"]} if contact.get("email") else {}
+    gdc = {**defaults["gdc"], **agency_contact, **(recipe.get("gdc") or {})}
     if spdx in licences:
         mapped = licences[spdx]
         gdc["license_id"] = mapped["license_id"]
@@ -97,8 +102,8 @@ def render_csv(schema: dict, rows: list[dict]) -> bytes:
 def build_package(recipe_path: Path, registry: Registry) -> Built:
     recipe = load_recipe(recipe_path)
     built = Built(name=recipe["name"])
-    gdc, licenses = _gdc_metadata(recipe)
     organization = registry.agency(recipe["organization"])
+    gdc, licenses = _gdc_metadata(recipe, organization)
     source_ids: list[str] = []
     resources = []
     for spec in recipe.get("resources", []):
@@ -150,7 +155,15 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         "resources": resources,
     }
     built.files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if resources:
+        tables = {r["name"]: built.files[r["path"]] for r in resources}
+        built.files[workbook_path(recipe["name"])] = workbook(descriptor, tables)
     return built
+
+
+def workbook_path(package_name: str) -> str:
+    """Where a package's XLSX lives inside its folder; sync uploads it beside the CSVs."""
+    return f"data/{package_name}.xlsx"
 
 
 def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
@@ -174,9 +187,10 @@ def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, 
 
 
 def generated_files(package_dir: Path) -> set[str]:
-    """What a build owns in a package folder: datapackage.json and data/*.csv."""
+    """What a build owns in a package folder: datapackage.json, data/*.csv and data/*.xlsx."""
     files = {"datapackage.json"} if (package_dir / "datapackage.json").exists() else set()
-    files |= {f"data/{p.name}" for p in (package_dir / "data").glob("*.csv")}
+    for pattern in ("*.csv", "*.xlsx"):
+        files |= {f"data/{p.name}" for p in (package_dir / "data").glob(pattern)}
     return files
 
 

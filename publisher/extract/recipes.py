@@ -171,7 +171,7 @@ _DIGIT = "0-9" + thai.THAI_DIGITS
 
 def _closest_hint(registry: Registry, report_id: str, quote: str) -> str:
     """'; closest passage at line 183: '2,181' in the quote, '2,180' in the report', or ''."""
-    report = registry.reports.get(report_id)
+    report = registry.find(report_id)
     if report is None or quote in report.text:
         return ""
     found = closest_passage(quote, report.lines)

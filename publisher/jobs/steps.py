@@ -55,7 +55,7 @@ def stale_packages(registry: Registry, packages_dir: Path = packages.PACKAGES_DI
             stale[name] = "datapackage.json is not a descriptor with a list of sources"
             continue
         for source in sources:
-            report = registry.reports.get(source.get("report"))
+            report = registry.find(source.get("report"))
             if report is None:
                 stale[name] = f"report {source.get('report')!r} is no longer in the registry"
             elif report.sha256 != source.get("sha256"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -75,12 +75,19 @@ class Report:
 class Registry:
     agencies: dict[str, dict]
     reports: dict[str, Report]
+    former_ids: dict[str, str] = field(default_factory=dict)  # an id a report had before -> its id now
+
+    def find(self, report_id: str) -> Report | None:
+        """The report by its id, or by an id it had before (rows published with ``000`` still
+        name report ``R000``); None when neither is known."""
+        report_id = str(report_id)
+        return self.reports.get(report_id) or self.reports.get(self.former_ids.get(report_id, ""))
 
     def report(self, report_id: str) -> Report:
-        try:
-            return self.reports[report_id]
-        except KeyError:
-            raise ReportError(f"unknown report id {report_id!r}; known: {sorted(self.reports)}") from None
+        report = self.find(report_id)
+        if report is None:
+            raise ReportError(f"unknown report id {report_id!r}; known: {sorted(self.reports)}")
+        return report
 
     def agency(self, agency_id: str) -> dict:
         try:
@@ -97,7 +104,8 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
                             agency=entry["agency"], meta=entry)
         for entry in data["reports"]
     }
-    return Registry(agencies={a["id"]: a for a in data["agencies"]}, reports=reports)
+    former = {old: entry["id"] for entry in data["reports"] for old in entry.get("former_ids", [])}
+    return Registry(agencies={a["id"]: a for a in data["agencies"]}, reports=reports, former_ids=former)
 
 
 def verify(registry: Registry) -> list[str]:
