@@ -120,7 +120,7 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
     fields = _field_map(schema)
     rows = []
     for index, spec in enumerate(specs, start=1):
-        unknown = set(spec) - {"report", "quote", "numbers", "values"}
+        unknown = set(spec) - {"report", "quote", "numbers", "values", "confirmed"}
         if unknown:
             raise where.error("recipe-key", f"unknown keys {sorted(unknown)}", index)
         report_id = str(spec.get("report") or default_report or "")
@@ -193,7 +193,7 @@ def _occurs_whole(literal: str, quote: str) -> bool:
 
 TABLE_KEYS = {"report", "after", "until", "header_rows", "expect_header", "columns", "group_column",
               "single_cell_groups", "continuation", "skip", "fill_down", "explode", "patterns", "values",
-              "expect_rows"}
+              "expect_rows", "confirmed"}
 
 
 def table_block(report: Report, after: str, until: str | None) -> list[tuple[int, str]]:
