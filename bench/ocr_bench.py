@@ -111,8 +111,10 @@ def score_page(truth: str, read: str) -> dict:
     wanted, got = number_texts(truth), number_texts(read)
     values_wanted = Counter(thai.to_arabic_digits(k) for k in wanted.elements())
     values_got = Counter(thai.to_arabic_digits(k) for k in got.elements())
+    thai_wanted = Counter({k: n for k, n in wanted.items() if re.search("[๐-๙]", k)})
     return {"characters": len(a), "errors": levenshtein(a, b), "numbers": sum(wanted.values()),
-            "numbers_right": sum((wanted & got).values()), "values_right": sum((values_wanted & values_got).values())}
+            "numbers_right": sum((wanted & got).values()), "values_right": sum((values_wanted & values_got).values()),
+            "thai_digit_numbers": sum(thai_wanted.values()), "thai_digit_numbers_right": sum((thai_wanted & got).values())}
 
 
 def main() -> int:
@@ -125,7 +127,7 @@ def main() -> int:
         print(f"missing: {missing or ['tesseract']}; run stack/install-report-tools.sh", file=sys.stderr)
         return 2
     pages = []
-    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:   # absolute: LibreOffice's profile URL needs it
         pdfs = make_pdfs(args.reports, Path(tmp))
         todo = [(pdf, n) for pdf in pdfs for n in range(1, page_count(pdf) + 1)][:args.pages]
         for pdf, number in todo:
@@ -136,11 +138,16 @@ def main() -> int:
                   f"{result['numbers_right']}/{result['numbers']} exact, {result['values_right']} by value",
                   file=sys.stderr)
     total = {key: sum(p[key] for p in pages) for key in ("characters", "errors", "numbers", "numbers_right",
-                                                          "values_right")}
+                                                          "values_right", "thai_digit_numbers",
+                                                          "thai_digit_numbers_right")}
     summary = {"tool": ocr.version(), "languages": ocr.LANGUAGES, "resolution_dpi": ocr.RESOLUTION, "font": FONT,
                "pages": len(pages), "character_error_rate": round(total["errors"] / max(total["characters"], 1), 4),
                "numbers_read_right": round(total["numbers_right"] / max(total["numbers"], 1), 4),
                "number_values_read_right": round(total["values_right"] / max(total["numbers"], 1), 4),
+               "thai_digit_numbers_read_right": round(total["thai_digit_numbers_right"]
+                                                      / max(total["thai_digit_numbers"], 1), 4),
+               "arabic_digit_numbers_read_right": round((total["numbers_right"] - total["thai_digit_numbers_right"])
+                                                        / max(total["numbers"] - total["thai_digit_numbers"], 1), 4),
                **total, "per_page": pages}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -134,9 +134,9 @@ def _holds(value: Any, token: Token) -> bool:
     if isinstance(value, str):
         if token.iso_date and value == token.iso_date:
             return True
-        literal = re.escape(thai.to_arabic_digits(token.text))
-        return re.search(rf"(?<![0-9])(?<![0-9][.,]){literal}(?![0-9])(?![.,][0-9])",
-                         thai.to_arabic_digits(value)) is not None
+        digit = "0-9" + thai.THAI_DIGITS             # the number as printed, whole, inside a text
+        return re.search(rf"(?<![{digit}])(?<![{digit}][.,]){re.escape(token.text)}(?![{digit}])(?![.,][{digit}])",
+                         value) is not None
     return False
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from publisher import PROJECT_ROOT
 from publisher.coverage.ledger import Entry, ReportLedger
-from publisher.extract.numbers import Token
+from publisher.extract.numbers import DATE, Token
 from publisher.reports.registry import Report
 
 KEYS = PROJECT_ROOT / "schemas" / "coverage" / "keys.json"
@@ -117,8 +117,8 @@ def suggest(report: Report, ledger: ReportLedger, first_line: int = 1, last_line
                 suggestion.status[token.text] = _status(entry) + " (a dotted number: not a value)"
                 continue
             if token.iso_date:
-                date_text = re.search(r"\S+\s+\S+\s+(?:พ\.\s?ศ\.\s*)?\S+", text[token.start:])
-                if date_text and date_text.group(0) in quote and token.kind == "date":
+                date_text = DATE.match(text, token.start)
+                if date_text and date_text.group(0) in quote:
                     suggestion.dates.setdefault("date", date_text.group(0))
                 suggestion.status[token.text] = _status(entry)
                 continue
