@@ -12,7 +12,7 @@ from publisher.coverage.exclusions import ExclusionError
 from publisher.coverage.ledger import ledger
 from publisher.extract.numbers import parse_date_in, parse_multiplied, tokens_of_line
 from publisher.reports.registry import load_registry
-from tests.conftest import publisher
+from tests.conftest import ROOT, publisher
 
 
 def kinds(text: str) -> list[tuple[str, str]]:
@@ -99,3 +99,25 @@ def test_suggest_prints_rows_whose_quotes_and_numbers_are_in_the_report():
 def test_suggest_refuses_bad_lines():
     assert publisher("suggest", "000", "--lines", "9-1", check=False).returncode == 2
     assert publisher("suggest", "no-such-report", check=False).returncode == 2
+
+
+def test_every_number_of_every_registered_report_is_published_or_excluded():
+    registry = load_registry()
+    books = ledger(registry)
+    left = {book.report: [f"line {e.token.line}: {e.token.text} ({e.token.kind})" for e in book.unaccounted[:10]]
+            for book in books if book.unaccounted}
+    assert left == {}, "publish them (publisher suggest REPORT --not-published) or exclude them with a reason"
+    assert sum(book.count("published") for book in books) > 500
+
+
+def test_every_exclusions_file_belongs_to_a_registered_report():
+    """A report renamed in the registry takes its exclusions file with it, or this fails."""
+    known = set(load_registry().reports)
+    files = {p.stem for p in (ROOT / "reports" / "exclusions").glob("*.yaml")}
+    assert files and files <= known, files - known
+
+
+def test_a_rank_or_the_next_cell_is_no_multiplier():
+    assert kinds("94101\tพันตำรวจโทชัยฤๅญะ") == [("94101", "number")]
+    assert kinds("ภารกิจ ๓ พันธกิจ") == [("๓", "number")]
+    assert kinds("๒ พันล้านบาท")[0] == ("๒", "multiplied")

@@ -14,6 +14,8 @@ to none of them. Each entry selects tokens and gives a reason code of
         reason: law-year
       - every: "COVID-19"           # each place this text occurs in the report
         reason: name-part
+      - pattern: '^#+ [๐-๙.]+'      # each match of a regular expression (per line, ^ and $ at lines)
+        reason: section-number
       - kinds: [dotted]             # narrows any of the above, or alone: the whole report
         numbers: ["๓.๑.๑"]          # narrows to these printed numbers
         reason: section-number
@@ -38,7 +40,7 @@ from publisher.reports.registry import Report
 
 EXCLUSIONS_DIR = PROJECT_ROOT / "reports" / "exclusions"
 REASONS = PROJECT_ROOT / "schemas" / "coverage" / "reasons.json"
-ENTRY_KEYS = {"lines", "line", "quote", "every", "kinds", "numbers", "reason", "note"}
+ENTRY_KEYS = {"lines", "line", "quote", "every", "pattern", "kinds", "numbers", "reason", "note"}
 
 
 class ExclusionError(ValueError):
@@ -81,6 +83,16 @@ def _spans(report: Report, text: str, unique: bool) -> list[tuple[int, int]]:
     return found
 
 
+def _pattern_spans(report: Report, pattern: str) -> list[tuple[int, int]]:
+    try:
+        found = [(m.start(), m.end()) for m in re.finditer(pattern, report.text, re.M)]
+    except re.error as exc:
+        raise ValueError(f"pattern {pattern!r}: {exc}") from None
+    if not found:
+        raise ValueError(f"pattern matches nothing: {pattern!r}")
+    return found
+
+
 def apply_exclusions(report: Report, tokens: list[Token], offsets: list[int],
                      directory: Path = EXCLUSIONS_DIR) -> dict[tuple[int, int], Exclusion]:
     """Token key -> the first exclusion that selects it. ``offsets`` holds each line's
@@ -108,9 +120,10 @@ def apply_exclusions(report: Report, tokens: list[Token], offsets: list[int],
             if "lines" in entry or "line" in entry:
                 lines = _line_range(entry.get("lines", entry.get("line")))
                 selected = [t for t in selected if t.line in lines]
-            for key, unique in (("quote", True), ("every", False)):
+            for key, unique in (("quote", True), ("every", False), ("pattern", False)):
                 if key in entry:
-                    spans = _spans(report, str(entry[key]), unique)
+                    spans = (_pattern_spans(report, str(entry[key])) if key == "pattern"
+                             else _spans(report, str(entry[key]), unique))
                     selected = [t for t in selected
                                 if any(a <= offsets[t.line - 1] + t.start < b for a, b in spans)]
         except ValueError as exc:

@@ -32,7 +32,10 @@ TOKEN = re.compile(rf"(?<![{_D}])(?<![{_D}][.,])(?:[{_D}]{{1,3}}(?:,[{_D}]{{3}})
 MULTIPLIERS = {"พันล้าน": Decimal(10) ** 9, "แสนล้าน": Decimal(10) ** 11, "หมื่นล้าน": Decimal(10) ** 10,
                "ล้านล้าน": Decimal(10) ** 12, "ล้าน": Decimal(10) ** 6, "แสน": Decimal(10) ** 5,
                "หมื่น": Decimal(10) ** 4, "พัน": Decimal(10) ** 3}
-_MULTIPLIER = re.compile(r"\s*(" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True)) + r")")
+# a multiplier word after a space (never a tab: that is the next cell), not the start of a
+# rank or a word (พันตำรวจโท, พันเอก, พันธกิจ)
+_MULTIPLIER = re.compile(r"[ \u00a0]*(" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True))
+                         + r")(?!ตำรวจ|เอก|โท|ตรี|จ่า|ธ)")
 _MONTHS = "|".join(re.escape(m) for m in thai.THAI_MONTHS + thai.THAI_MONTHS_SHORT)
 DATE = re.compile(rf"(?<![{_D}])([{_D}]{{1,2}})\s*({_MONTHS})\s*(?:พ\.\s?ศ\.\s*)?([{_D}]{{4}})(?![{_D}])")
 RANGE_DASH = re.compile(r"\s*[-–—]\s*")
@@ -90,7 +93,7 @@ def tokens_of_line(text: str, line: int) -> list[Token]:
             kind = "date"
         elif before.rstrip().endswith("ร้อยละ") or after.lstrip().startswith("%"):
             kind = "percent"
-        elif (multiplier := _MULTIPLIER.match(after)) and not after.startswith("พันธ"):
+        elif multiplier := _MULTIPLIER.match(after):
             kind, printed = "multiplied", literal + after[:multiplier.end()]
             value = value * MULTIPLIERS[multiplier.group(1)]
         elif re.fullmatch(rf"[{_D}]{{4}}", literal) and 2400 <= value <= 2700:
