@@ -11,7 +11,9 @@ which report hold its values. Two kinds of source, which a resource may combine:
       values: {indicator_id: face_to_face_service}
 
   ``quote`` must occur exactly once in the report (it is found again if the report is
-  revised, and the build fails if it is gone). Every numeric column comes from ``numbers``:
+  revised, and the build fails if it is gone); where the report lays the same words out
+  with other line breaks or spaces, that one place is taken and ``source_text`` is the
+  passage as the report prints it. Every numeric column comes from ``numbers``:
   a literal that occurs inside the quote, parsed by the column's type. ``values`` holds
   only text a person wrote (labels, codes, notes), never a number.
 
@@ -142,11 +144,13 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
         if not quote:
             raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
         quotes = [quote] + ([spec["quote_2"]] if spec.get("quote_2") else [])
-        lines = []
+        lines, printed = [], []
         for text in quotes:
             try:
                 report = registry.report(report_id)
-                lines.append(report.locate(text))
+                found_line, found_text = report.find(text)
+                lines.append(found_line)
+                printed.append(found_text)
             except ReportError as exc:
                 raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, text), index) from None
         line = lines[0]
@@ -166,9 +170,9 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
                                   f"{column!r} is numeric: give it under numbers: as text quoted from the report",
                                   index)
             row[column] = value
-        row.update(source_report=report.id, source_line=line, source_text=quote)
+        row.update(source_report=report.id, source_line=line, source_text=printed[0])
         if len(quotes) > 1:
-            row.update(source_line_2=lines[1], source_text_2=quotes[1])
+            row.update(source_line_2=lines[1], source_text_2=printed[1])
         rows.append(row)
     return rows
 
@@ -226,7 +230,7 @@ TABLE_KEYS = {"report", "after", "until", "header_rows", "expect_header", "colum
 
 def table_block(report: Report, after: str, until: str | None) -> list[tuple[int, str]]:
     """The tab lines after the anchor, across blank lines, up to the first line without a tab."""
-    start = report.locate(after)
+    start, _ = report.find(after)
     block: list[tuple[int, str]] = []
     for number in range(start + 1, len(report.lines) + 1):
         text = report.line(number)
