@@ -7,6 +7,7 @@ Recipes and Table Schemas here are small ones written into tmp_path; the reports
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -22,6 +23,7 @@ import yaml
 from publisher import packages
 from publisher.extract import recipes as extract
 from publisher.extract.recipes import PROVENANCE_FIELDS, RecipeError
+from publisher.reports.document import Block, render
 from publisher.reports.registry import REPORTS_DIR, ReportError, load_registry, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,3 +408,24 @@ def test_report_ids_are_not_numbers_and_the_digit_only_ids_they_had_still_resolv
     assert REGISTRY.find("004").id == "R004" and REGISTRY.find("999") is None
     with pytest.raises(ReportError, match="unknown report id"):
         REGISTRY.report("999")
+
+
+def test_a_quote_laid_out_otherwise_is_found_and_the_report_s_passage_kept(tmp_path):
+    text = "หัวเรื่อง\n\n2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n\n- 1) มียุทธศาสตร์ชาติ\n\nได้3 แนวทาง และ ๑๒ คน"
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "r.txt").write_text(text, encoding="utf-8")
+    (folder / "registry.json").write_text(json.dumps({"agencies": [], "reports": [{
+        "id": "r", "file": "r.txt", "sha256": hashlib.sha256(text.encode()).hexdigest(), "title_th": "t",
+        "title_en": "t", "agency": "x"}]}), encoding="utf-8")
+    report = load_registry(folder).report("r")
+    line, printed = report.find("2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n - 1) มียุทธศาสตร์ชาติ")
+    assert (line, printed) == (3, "2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n\n- 1) มียุทธศาสตร์ชาติ")
+    assert report.find("ได้ 3 แนวทาง") == (7, "ได้3 แนวทาง")
+    with pytest.raises(ReportError):
+        report.find("๑ ๒ คน")            # two numbers never become one
+
+
+def test_a_group_row_of_a_read_table_stays_in_its_table():
+    rendered = render([Block("table", rows=[["ลำดับ", "ตัวชี้วัด"], ["<b>ด้านเศรษฐกิจ</b>"], ["๑", "มูลค่า"]])])
+    assert rendered.text.split("\n") == ["ลำดับ\tตัวชี้วัด", "<b>ด้านเศรษฐกิจ</b>\t", "๑\tมูลค่า"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -69,6 +70,34 @@ class Report:
             raise ReportError(f"report {self.id} ({self.path.name}): passage is on lines {candidates}; "
                               f"quote more of it so it is unique: {passage[:120]!r}")
         return candidates[0]
+
+
+    def find(self, passage: str) -> tuple[int, str]:
+        """The line where the passage starts and the passage as the report prints it.
+
+        Exactly as quoted when it is there (``locate``); otherwise the one place where the
+        same text stands with its line breaks and spaces laid out differently (a paragraph
+        re-flowed, a list item's indent or the blank line between paragraphs lost or added by
+        a reader of PDF or DOCX), since a quote is about the words, not their layout. The
+        passage returned is verbatim from the report, so provenance checks hold.
+        """
+        if passage in self.text:
+            return self.locate(passage), passage
+        pieces = [p for p in re.split(r"(\s+)", passage.strip()) if p]
+        pattern = ""
+        for index, piece in enumerate(pieces):
+            if not piece.isspace():
+                pattern += re.escape(piece)
+                continue
+            # spacing may differ, or be none (Thai runs on without a space); never between two
+            # digits, which would make two numbers one
+            digits = pieces[index - 1][-1:].isdigit() and pieces[index + 1][:1].isdigit()
+            pattern += r"\s+" if digits else r"\s*"
+        matches = list(re.finditer(pattern, self.text)) if pattern else []
+        if len(matches) != 1:
+            self.locate(passage)      # raises with the usual message (not found, or where it repeats)
+        match = matches[0]
+        return self.text.count("\n", 0, match.start()) + 1, match.group(0)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
 from publisher.validate.findings import Finding, Result, relative_path
 from publisher.validate.metadata import metadata_findings
+from publisher.validate.ocr import ocr_findings
 from publisher.validate.tables import frictionless_findings, table_findings
 
 CATALOG_DIR = ROOT / "datapackages"
@@ -53,6 +54,7 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
         found = frictionless_findings(descriptor_path, package, descriptor, fast)
         found += metadata_findings(descriptor, package, file, registry)
         found += table_findings(descriptor_path, descriptor, package, registry, fast)
+        found += ocr_findings(descriptor_path, package, registry)
     finally:
         ARROW_CACHE.clear()
     if portal is not None:
