@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher import PROJECT_ROOT
+from publisher.gate.documents import DocumentError, load_json
+from publisher.gate.paths import PathRefused, descriptor_refusals, safe_file
 
 MARKER_KEY = "managed_by"
 MARKER = "thai-opendata-publisher"     # the default catalog: one repository's datasets on a portal
@@ -78,11 +80,15 @@ def read_descriptor(path: Path, sha256: str = "") -> dict:
 
 
 def _read_descriptor(path: Path) -> tuple[bytes, dict]:
+    """Through the gate: bounded, strict UTF-8, and every path it names checked before use."""
     try:
-        content = path.read_bytes()
-        return content, json.loads(content.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        content, descriptor = load_json(path)
+    except (OSError, DocumentError) as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from None
+    refused = descriptor_refusals(path.parent, descriptor)
+    if refused:
+        raise MappingError(f"{path}: [{refused[0].rule}] {refused[0].field}: {refused[0].message}")
+    return content, descriptor
 
 
 # --- organizations and groups ----------------------------------------------------------
@@ -198,13 +204,15 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
         fields = dataset_fields(descriptor, groups() if known_groups is None else known_groups, catalog)
         resources = []
         for resource in descriptor.get("resources", []):
-            path = directory / resource["path"]
+            path = safe_file(directory, resource["path"], "path")
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
                                            fields=resource_fields(resource), tabular="schema" in resource,
                                            descriptor_path=descriptor_path, descriptor_sha256=digest))
     except KeyError as exc:
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
+    except PathRefused as exc:
+        raise MappingError(f"{descriptor_path}: {exc}") from None
     except MappingError as exc:
         raise MappingError(f"{descriptor_path}: {exc}") from None
     resources.append(LocalResource(key=DATAPACKAGE, path=None, sha256=None, fields={}))

@@ -49,6 +49,7 @@ from typing import Any
 
 from publisher import PROJECT_ROOT
 from publisher.extract import thai
+from publisher.gate.paths import slug_refusal
 from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = PROJECT_ROOT / "schemas" / "tables"
@@ -71,7 +72,11 @@ class Where:
 
 
 def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS) -> dict:
-    """A Table Schema from schemas/tables/, with the shared provenance fields appended."""
+    """A Table Schema from schemas/tables/, with the shared provenance fields appended; its name
+    is checked as a slug before it is made a file name."""
+    refused = slug_refusal(name, "schema")
+    if refused:
+        raise RecipeError(f"[{refused.rule}] schema: {refused.message}")
     path = directory / f"{name}.json"
     if not path.exists():
         raise RecipeError(f"no Table Schema {path}")
