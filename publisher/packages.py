@@ -67,6 +67,9 @@ def load_recipe(path: Path) -> dict:
     if unknown:
         raise RecipeError(f"{path}: [recipe-key] unknown keys {sorted(unknown)}")
     _type_errors(recipe, PACKAGE_TYPES, lines, path)
+    refused = slug_refusal(recipe.get("name"), "name")
+    if refused:
+        raise RecipeError(f"{path}:{lines.of('name')}: [{refused.rule}] name: {refused.message}")
     if recipe.get("name") != path.parent.name:
         raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
                           f"{path.parent.name!r}")

@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-out = Console()
-err = Console(stderr=True)
+# emoji codes off: package text (a header ":x:", a title) is printed as it is, never rewritten;
+# every piece of it goes through escape() or markup=False, so it is never read as markup either
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout for machines.")
 
