@@ -88,23 +88,33 @@ class _BoundedLoader(yaml.SafeLoader):
         return DocumentError(self.path, rule, message, self.peek_event().start_mark.line + 1)
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many values the document holds once every alias is expanded, counted on the composed
-    graph (each node once), so a few lines of aliases that expand to billions are caught."""
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return node.value if isinstance(node, yaml.SequenceNode) else []
+
+
+def _too_large(root: yaml.Node) -> yaml.Node | None:
+    """The node whose expansion passes MAX_NODES (the largest one none of whose children does),
+    or None. Sizes are counted on the composed graph, each node once, so a few lines of aliases
+    that expand to billions are caught before anything is built."""
     size: dict[int, int] = {}
     todo = [(root, False)]
     while todo:
         node, children_done = todo.pop()
         if id(node) in size:
             continue
-        children = ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode)
-                    else node.value if isinstance(node, yaml.SequenceNode) else [])
         if children_done:
-            size[id(node)] = min(1 + sum(size[id(c)] for c in children), 10 * MAX_NODES)
+            size[id(node)] = min(1 + sum(size[id(c)] for c in _children(node)), 10 * MAX_NODES)
         else:
             todo.append((node, True))
-            todo += [(c, False) for c in children if id(c) not in size]
-    return size[id(root)]
+            todo += [(c, False) for c in _children(node) if id(c) not in size]
+    if size[id(root)] <= MAX_NODES:
+        return None
+    node = root
+    while (bigger := next((c for c in _children(node) if size[id(c)] > MAX_NODES), None)) is not None:
+        node = bigger
+    return node
 
 
 def _lines_and_keys(node: yaml.Node, path: Path) -> dict[tuple, int]:
@@ -139,9 +149,10 @@ def load_yaml(path: Path, root: Path | None = None) -> tuple[object, Lines]:
         node = loader.get_single_node()
         if node is None:
             return None, Lines({})
-        if _expanded_size(node) > MAX_NODES:
+        culprit = _too_large(node)
+        if culprit is not None:
             raise DocumentError(path, "recipe-size", f"expands to more than {MAX_NODES:,} values"
-                                " (aliases that repeat aliases?)", node.start_mark.line + 1)
+                                " (aliases that repeat aliases?)", culprit.start_mark.line + 1)
         lines = _lines_and_keys(node, path)
         return loader.construct_document(node), Lines(lines)
     except yaml.MarkedYAMLError as exc:
