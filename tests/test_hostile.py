@@ -22,6 +22,7 @@ from publisher.catalog.sync import sync
 from publisher.extract.recipes import RecipeError
 from publisher.validate.findings import Finding, rules
 from publisher.validate.run import validate
+from tests.conftest import complete_dataset
 from tests.hostile.cases import CASES, RECIPE_CASES, ROOT, SECRET, TOKEN, VALID, make_case
 
 CASE_NAMES = [case.name for case in CASES]
@@ -158,3 +159,22 @@ def test_sync_of_the_hostile_corpus_writes_nothing(portal, ckan, unique, tmp_pat
     published = ckan.action.package_search(fq=f'extras_managed_by:"hostile-{unique}"', include_private=True,
                                            include_drafts=True, rows=1000)
     assert published["count"] == 0
+
+
+@pytest.mark.portal
+def test_a_name_taken_by_another_catalog_is_refused_and_left_alone(portal, ckan, organization, unique, tmp_path):
+    name = f"taken-{unique}"
+    theirs = ckan.action.package_create(**complete_dataset(organization, name),
+                                        extras=[{"key": "managed_by", "value": "another-catalog"}])
+    folder = tmp_path / "packages" / name
+    shutil.copytree(VALID, folder)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["name"] = name
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    report = sync(portal, tmp_path / "packages", catalog=f"hostile-{unique}")
+    assert report.exit_code == 2
+    assert [(o.name, o.ok) for o in report.outcomes] == [(name, False)]
+    assert "taken" in report.outcomes[0].error
+    after = ckan.action.package_show(id=name)
+    assert after["id"] == theirs["id"] and after["metadata_modified"] == theirs["metadata_modified"]
+    assert {e["key"]: e["value"] for e in after["extras"]}["managed_by"] == "another-catalog"
