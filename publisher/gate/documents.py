@@ -144,7 +144,11 @@ def _lines_and_keys(node: yaml.Node, path: Path) -> dict[tuple, int]:
 def load_yaml(path: Path, root: Path | None = None) -> tuple[object, Lines]:
     """A recipe's content and the line of each of its values; DocumentError for anything refused."""
     text = decoded(read_bytes_bounded(path, root), path)
-    loader = _BoundedLoader(text, path)
+    try:
+        loader = _BoundedLoader(text, path)
+    except yaml.reader.ReaderError as exc:
+        raise DocumentError(path, "recipe-yaml", f"character U+{exc.character:04X} is not allowed in YAML",
+                            text[:exc.position].count("\n") + 1) from None
     try:
         node = loader.get_single_node()
         if node is None:
