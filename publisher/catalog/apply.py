@@ -27,6 +27,7 @@ import ckanapi
 import requests
 
 from publisher.catalog.client import Portal
+from publisher.catalog.faults import explain_failure, explain_refusal
 from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
                                    catalog_of, datapackage_fields, datastore_fields, datastore_records, merged_extras,
                                    portal_datapackage)
@@ -101,7 +102,7 @@ class Api:
                     f"is it running? (publisher ckan status)")
             except ckanapi.CKANAPIError as exc:
                 status = getattr(client, "last_status", None)
-                failure = SyncError(f"{action}: HTTP {status}: {self.portal.redact(str(exc))[:500]}")
+                failure = SyncError(explain_failure(action, status, self.portal.redact(str(exc))))
                 if status not in TRANSIENT:
                     raise failure from None
             for handle in (files or {}).values():
@@ -114,7 +115,7 @@ class Api:
 def describe(exc: Exception, portal: Portal) -> str:
     if isinstance(exc, ckanapi.ValidationError):
         errors = {k: v for k, v in exc.error_dict.items() if k != "__type"}
-        return portal.redact(f"the portal refused it: {errors}")
+        return portal.redact(explain_refusal(errors))
     if isinstance(exc, ckanapi.NotFound):
         return portal.redact(f"not found on the portal ({exc}); it changed during the run, sync again")
     if isinstance(exc, ckanapi.NotAuthorized):
