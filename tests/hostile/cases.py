@@ -93,11 +93,19 @@ def linked_to(target: Callable[[Path], Path]) -> Callable[[Path, Path], None]:
 
 
 def copy_outside(outside: Path) -> Path:
-    """A copy of the table itself elsewhere on the disk, with a secret in a cell."""
+    """An exact copy of the table elsewhere on the disk: valid in every byte, but not the package's."""
     copy = outside / "elsewhere" / "agency-impact.csv"
     copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_bytes((VALID / TABLE).read_bytes().replace(b"\n", f",{SECRET}\n".encode(), 1))
+    copy.write_bytes((VALID / TABLE).read_bytes())
     return copy
+
+
+def secret_outside(outside: Path) -> Path:
+    """A file elsewhere on the disk holding a secret on its first line (a header, to a CSV reader)."""
+    path = outside / "elsewhere" / "notes.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{SECRET},b\n1,2\n", encoding="utf-8")
+    return path
 
 
 def token_file(outside: Path) -> Path:
@@ -196,12 +204,14 @@ D = DESCRIPTOR
 CASES = [
     Case("symlink-outside", "the first table is a symlink to a copy of itself elsewhere on the disk",
          linked_to(copy_outside), [("path.outside", D, P0)]),
+    Case("symlink-to-secret", "the first table is a symlink to a file elsewhere whose first line is a secret",
+         linked_to(secret_outside), [("path.outside", D, P0)]),
     Case("symlink-to-token", "the first table is a symlink to the stack's API token file",
          linked_to(token_file), [("path.outside", D, P0)]),
     Case("symlink-to-device", "the first table is a symlink to /dev/zero, which never ends",
          linked_to(lambda outside: Path("/dev/zero")), [("path.outside", D, P0)]),
-    Case("path-etc-passwd", "a path that climbs out with ../../../",
-         resource_path("../../../etc/passwd"), [("path.unsafe", D, P0)], never=(SECRET, TOKEN, "root:x:0:0")),
+    Case("path-etc-passwd", "a path that climbs out with ../ to /etc/passwd (deep enough from any folder)",
+         resource_path("../" * 16 + "etc/passwd"), [("path.unsafe", D, P0)], never=(SECRET, TOKEN, "root:x:0:0")),
     Case("path-absolute", "an absolute path", resource_path("/etc/passwd"), [("path.unsafe", D, P0)],
          never=(SECRET, TOKEN, "root:x:0:0")),
     Case("path-url", "a URL as a path (a reader would fetch it)", resource_path("http://127.0.0.1:9/x.csv"),
@@ -251,7 +261,7 @@ CASES = [
     Case("cell-at-sum", "an @ formula", cell(2, "note", "@SUM(1+1)*cmd|' /C calc'!A0"),
          [("cell.formula-public", TABLE, "note")]),
     Case("cell-formula-not-public", "a formula in a dataset classed ข้อมูลความลับทางราชการ: a warning",
-         both(gdc("data_category", "ข้อมูลความลับทางราชการ"), gdc("allow_harvest", False),
+         both(gdc("data_category", "ข้อมูลความลับทางราชการ"), gdc("allow_harvest", "False"),
               cell(2, "note", "=1+1")),
          [("cell.formula", TABLE, "note")]),
     Case("cell-too-long", "a cell of 40,000 characters", cell(2, "note", "ก" * 40_000), [("cell.too-long", TABLE, "note")]),
