@@ -26,9 +26,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?\Z")
-# prose: a list bullet ("- การ…", a sign and a space) or a tab-indented line, then a letter, with
-# nothing a formula needs to run a command (| for DDE, = for a nested formula); reports write so
-PROSE_BULLET = re.compile(r"(?:[-+]\s+|[\t\r]+)[^\W\d_][^|=]*\Z", re.S)
+# prose: a list bullet ("- การ…", "- 3) เกษตรกร…": a sign, a space, perhaps an item number) or a
+# tab-indented line, then a letter, with nothing a formula needs to run a command (| for DDE, = for
+# a nested formula); reports write their lists so
+PROSE_BULLET = re.compile(r"(?:[-+]\s+(?:[\d\u0e50-\u0e59]{1,3}[).]\s+)?|[\t\r]+)[^\W\d_][^|=]*\Z", re.S)
 # a quick look over the whole file: could any cell start like a formula?
 FORMULA_ANYWHERE = re.compile(r'(?:\A|[,\n])"?[=+\-@\t\r]')
 
