@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from publisher import packages
-from publisher.catalog.sync import sync
+from publisher.catalog.sync import load_local, sync
 from publisher.extract.recipes import RecipeError
 from publisher.validate.findings import Finding, rules
 from publisher.validate.run import validate
@@ -108,13 +108,14 @@ def test_a_symlink_to_the_token_is_refused_before_it_is_read(corpus):
     assert "path.outside" in rules_found
 
 
-def test_two_packages_with_one_name_are_both_refused(tmp_path):
+def test_two_packages_with_one_name_are_both_kept_from_the_portal(tmp_path):
+    """Validation reads each package alone (tests/broken/ is a folder of one package's variants);
+    sync, which would publish both to one dataset, skips both."""
     for folder in ("first", "second"):
         shutil.copytree(VALID, tmp_path / folder)
-    result = validate([tmp_path / "first", tmp_path / "second"], catalog=None)
-    duplicates = [(f.package, f.field) for f in result.findings if f.rule == "package.duplicate-name"]
-    assert sorted(duplicates) == [("first", "name"), ("second", "name")]
-    assert result.invalid_packages() == {"first", "second"}
+    local, skipped = load_local(tmp_path)
+    assert local == [] and sorted(skipped) == ["first", "second"]
+    assert all("used by several packages" in why for why in skipped.values())
 
 
 # --- recipes: build refuses before it writes -----------------------------------------------

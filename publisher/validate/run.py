@@ -89,23 +89,6 @@ def validate(paths: Iterable[Path], registry: Registry | None = None, progress=l
         progress(descriptor_path.parent.name)
         result.packages.append(descriptor_path.parent.name)
         result.findings += validate_package(descriptor_path, registry, portal, fast)
-    result.findings += duplicate_names(descriptor_paths)
     result.findings += consistency_findings(descriptor_paths, catalog)
     return result
 
-
-def duplicate_names(descriptor_paths: list[Path]) -> list[Finding]:
-    """Two packages of one run that claim the same dataset name would overwrite each other on
-    the portal: each of them is an error."""
-    names: dict[str, list[Path]] = {}
-    for path in descriptor_paths:
-        try:
-            descriptor = load_json(path)[1]
-        except (OSError, DocumentError):
-            continue
-        if isinstance(descriptor, dict) and isinstance(descriptor.get("name"), str):
-            names.setdefault(descriptor["name"], []).append(path)
-    return [Finding("package.duplicate-name", path.parent.name, relative_path(path),
-                    f"the name {name!r} is also the name of {', '.join(p.parent.name for p in paths if p != path)}",
-                    field="name")
-            for name, paths in names.items() if len(paths) > 1 for path in paths]
