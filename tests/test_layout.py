@@ -25,8 +25,8 @@ MAX_LINES = 450
 LAZY_IMPORTS_ALLOWED: dict[str, str] = {}
 
 # the stages, upstream first: a module may import its own stage and those before it, never after
-STAGES = ["reports", "extract", "packages", "coverage", "validate", "catalog"]
-BESIDE = {"stack": set(), "jobs": {"reports", "extract", "packages", "coverage", "validate", "catalog", "stack"}}
+STAGES = ["gate", "reports", "extract", "packages", "coverage", "validate", "catalog"]
+BESIDE = {"stack": set(), "jobs": {"gate", "reports", "extract", "packages", "coverage", "validate", "catalog", "stack"}}
 FOUNDATION = {"settings"}   # where things are: every module may read it, it reads no other
 
 

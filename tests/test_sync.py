@@ -13,6 +13,7 @@ import requests
 from publisher.catalog.apply import Api, add_table_views
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
 from publisher.catalog.sync import plan, sync
+from publisher.stack.solr import solr_credentials
 from publisher.validate.findings import rules
 from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, sha256_file, write_descriptor
 from tests.conftest import ROOT, publisher
@@ -332,7 +333,7 @@ def test_a_dataset_missing_from_the_search_index_is_carried_on_not_duplicated(po
     name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
     before = ckan.action.package_show(id=name)
     requests.post(f"{stack.solr_url}/update?commit=true", json={"delete": {"query": f'name:"{name}"'}},
-                  timeout=30).raise_for_status()
+                  auth=solr_credentials(stack), timeout=30).raise_for_status()
     assert name not in datasets_of(ckan, catalog)
     rewrite_csv(catalog["folders"][name], "provinces", "Krung Thep Maha Nakhon", "Krung Thep Maha Nakhon (Bangkok)")
 

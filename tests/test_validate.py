@@ -223,10 +223,10 @@ def test_a_descriptor_that_is_not_a_json_object_is_a_finding_not_a_crash(tmp_pat
     (tmp_path / "not-an-object" / "datapackage.json").write_text(content, encoding="utf-8")
     result = validate([tmp_path])
     assert sorted(result.packages) == ["_valid", "not-an-object"]
-    assert [(f.rule, f.package) for f in result.findings] == [("package.profile", "not-an-object")]
+    assert [(f.rule, f.package) for f in result.findings] == [("package.shape", "not-an-object")]
     run = publisher("validate", str(tmp_path), "--json")
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
-    assert [f["rule"] for f in json.loads(run.stdout)["findings"]] == ["package.profile"]
+    assert [f["rule"] for f in json.loads(run.stdout)["findings"]] == ["package.shape"]
 
 
 def test_a_published_dataset_whose_contact_is_on_a_reserved_domain_is_reported(tmp_path):

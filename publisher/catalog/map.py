@@ -18,6 +18,8 @@ from publisher.catalog.views import ChartError, chart_views
 from publisher.packages import workbook_path
 from publisher.settings import ROOT, schema_file, shipped_schema
 from publisher.spreadsheet import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from publisher.gate.documents import DocumentError, load_json
+from publisher.gate.paths import PathRefused, descriptor_refusals, safe_file
 
 MARKER_KEY = "managed_by"
 MARKER = "thai-opendata-publisher"     # the default catalog: one repository's datasets on a portal
@@ -83,13 +85,16 @@ def read_descriptor(path: Path, sha256: str = "") -> dict:
 
 
 def _read_descriptor(path: Path) -> tuple[bytes, dict]:
+    """Through the gate: bounded, strict UTF-8, and every path it names checked before use."""
     try:
-        content = path.read_bytes()
-        descriptor = json.loads(content.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        content, descriptor = load_json(path)
+    except (OSError, DocumentError) as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from None
     if not isinstance(descriptor, dict):
         raise MappingError(f"{path}: not a descriptor: a JSON {type(descriptor).__name__}, not an object")
+    refused = descriptor_refusals(path.parent, descriptor)
+    if refused:
+        raise MappingError(f"{path}: [{refused[0].rule}] {refused[0].field}: {refused[0].message}")
     return content, descriptor
 
 
@@ -238,7 +243,7 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
         views = chart_views(directory / "recipe.yaml", descriptor)
         resources = []
         for resource in descriptor.get("resources", []):
-            path = directory / resource["path"]
+            path = safe_file(directory, resource["path"], "path")
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
                                            fields=resource_fields(resource), tabular="schema" in resource,
@@ -248,6 +253,8 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
     except ChartError as exc:
         raise MappingError(str(exc)) from None
+    except PathRefused as exc:
+        raise MappingError(f"{descriptor_path}: {exc}") from None
     except MappingError as exc:
         raise MappingError(f"{descriptor_path}: {exc}") from None
     workbook = _workbook_resource(directory, descriptor["name"])

@@ -61,6 +61,7 @@ from publisher.settings import schema_file
 from publisher.extract import thai
 from publisher.extract.closest import closest_passage
 from publisher.extract.numbers import MULTIPLIERS, parse_multiplied
+from publisher.gate.paths import slug_refusal
 from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = schema_file("tables")
@@ -85,6 +86,9 @@ class Where:
 def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS, second_quote: bool = False) -> dict:
     """A Table Schema from schemas/tables/, with the shared provenance fields appended (and
     those of a second supporting quote when a row of the resource has one)."""
+    refused = slug_refusal(name, "schema")
+    if refused:
+        raise RecipeError(f"[{refused.rule}] schema: {refused.message}")
     path = directory / f"{name}.json"
     if not path.exists():
         raise RecipeError(f"no Table Schema {path}")

@@ -114,6 +114,11 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
         if isinstance(value, str) and canonical(value) != value:
             found.append(Finding("gdc.nfc", package, file, f"{text_field} is not NFC, or has a decomposed sara am",
                                  field=text_field))
+    keywords = descriptor.get("keywords")
+    for index, value in enumerate(keywords if isinstance(keywords, list) else []):
+        if isinstance(value, str) and canonical(value) != value:   # a tag the search would not find
+            found.append(Finding("gdc.nfc", package, file, f"keyword {index + 1} is not NFC, or has a decomposed "
+                                 "sara am", field=f"keywords[{index}]"))
     return found
 
 
