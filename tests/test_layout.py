@@ -293,3 +293,12 @@ def test_cli_reference_covers_every_command():
 
 def test_readme_links_to_the_cli_reference():
     assert "docs/cli.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_package_of_publisher_is_installed():
+    """pyproject.toml lists the packages by hand (the shipped data needs it): a new one must be named."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    packages = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert packages - listed == set()
