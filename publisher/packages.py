@@ -1,5 +1,6 @@
 """Build every data package from its recipe: ``datapackages/<slug>/recipe.yaml`` in,
-``datapackage.json`` and ``data/<resource>.csv`` out. CSVs are generated, never edited.
+``datapackage.json``, ``data/<resource>.csv`` and ``data/<package>.xlsx`` (every table in one
+workbook, see ``spreadsheet``) out. They are generated, never edited.
 
 The output is a pure function of the recipes, the Table Schemas and the vendored reports:
 no timestamps, stable ordering, so a fresh build is byte-identical to the committed one
@@ -16,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
-
 from publisher.settings import ROOT, schema_file, settings
 from publisher.extract.problems import Problem, RecipeText
 from publisher.extract.recipe_check import recipe_problems, title_problems
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
+from publisher.gate.documents import DocumentError, Lines, load_json, load_yaml, read_bytes_bounded
+from publisher.gate.paths import slug_refusal, write_refusal
 from publisher.reports.registry import Registry, ReportError, load_registry
+from publisher.spreadsheet import workbook
 
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
@@ -40,42 +42,74 @@ class Built:
     files: dict[str, bytes] = field(default_factory=dict)  # path inside the package -> content
     rows: dict[str, int] = field(default_factory=dict)     # resource -> row count
     inputs: dict[str, str] = field(default_factory=dict)   # recipe, Table Schema, report -> sha256
+    warnings: list[Problem] = field(default_factory=list)  # said at their recipe line; nothing refused
+
+
+# the type each key of a recipe must have (a hostile recipe's surprises are errors, not tracebacks)
+PACKAGE_TYPES = {"name": str, "title": str, "title_en": str, "description": str, "description_en": str,
+                 "keywords": list, "groups": list, "organization": str, "license": str, "gdc": dict,
+                 "resources": list}
+RESOURCE_TYPES = {"name": str, "title": str, "title_en": str, "description": str, "description_en": str,
+                  "schema": str, "report": str, "rows": list, "table": dict}
+
+
+def _type_errors(mapping: dict, types: dict, lines: Lines, path: Path, *where) -> list[Problem]:
+    return [Problem("recipe-type", str(path), f"{key} must be a {kind.__name__}, not {type(mapping[key]).__name__}",
+                    lines.of(*where, key))
+            for key, kind in types.items() if key in mapping and not isinstance(mapping[key], kind)]
 
 
 def load_recipe(path: Path) -> dict:
+    """A recipe, read through the gate (bounded size, depth and alias expansion), the types of
+    its keys checked, and its resource and schema names checked as slugs before any file name
+    is made of them. Every problem found here is raised at once, each at its line."""
     try:
-        recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: not valid YAML: {exc}") from None
+        recipe, lines = load_yaml(path)
+    except DocumentError as exc:
+        raise RecipeError(Problem(exc.rule, str(exc.path), exc.message, exc.line)) from None
     if not isinstance(recipe, dict):
         raise RecipeError(f"{path}: a recipe is a mapping")
-    text, file, problems = RecipeText.read(path), str(path), []
-    if recipe.get("name") != path.parent.name:
+    file = str(path)
+    problems = _type_errors(recipe, PACKAGE_TYPES, lines, path)
+    refused = slug_refusal(recipe.get("name"), "name")
+    if refused:
+        problems.append(Problem(refused.rule, file, f"name: {refused.message}", lines.of("name")))
+    elif recipe.get("name") != path.parent.name:
         problems.append(Problem("recipe-name", file, f"name {recipe.get('name')!r} must equal the folder name "
-                                f"{path.parent.name!r}", text.top("name")))
+                                f"{path.parent.name!r}", lines.of("name")))
     missing = [key for key in REQUIRED_TEXT if not isinstance(recipe.get(key), str) or not recipe[key].strip()]
     if missing:
         problems.append(Problem("recipe-required", file, f"{', '.join(missing)} missing or not text; "
-                                f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords", text.top(missing[0])))
+                                f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords",
+                                lines.of(missing[0]) if missing[0] in recipe else None))
     keywords = recipe.get("keywords")
     if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) for k in keywords):
         problems.append(Problem("recipe-required", file, "keywords must be a non-empty list of words",
-                                text.top("keywords")))
+                                lines.of("keywords") if "keywords" in recipe else None))
     resources = recipe.get("resources", [])
-    if not isinstance(resources, list) or not all(isinstance(r, dict) and isinstance(r.get("name"), str)
-                                                  for r in resources):
-        problems.append(Problem("recipe-required", file, "resources must be a list, each with a name",
-                                text.top("resources")))
+    for index, resource in enumerate(resources if isinstance(resources, list) else []):
+        if not isinstance(resource, dict):
+            problems.append(Problem("recipe-type", file, "a resource is a mapping", lines.of("resources", index)))
+            continue
+        problems += _type_errors(resource, RESOURCE_TYPES, lines, path, "resources", index)
+        for key in ("name", "schema"):
+            refused = slug_refusal(resource.get(key), key) if key in resource or key == "name" else None
+            if refused:
+                problems.append(Problem(refused.rule, file, f"resource {key}: {refused.message}",
+                                        lines.of("resources", index, key)))
     if problems:
         raise RecipeError(problems)
     return recipe
 
 
-def _gdc_metadata(recipe: dict) -> tuple[dict, list[dict]]:
+def _gdc_metadata(recipe: dict, agency: dict) -> tuple[dict, list[dict]]:
+    """The defaults, then the agency's public contact (when the registry records one), then the recipe."""
     defaults = json.loads(schema_file("gdc/defaults.json").read_text(encoding="utf-8"))
     licences = json.loads(schema_file("gdc/licences.json").read_text(encoding="utf-8"))["licences"]
     spdx = recipe.get("license", defaults["license"])
-    gdc = {**defaults["gdc"], **(recipe.get("gdc") or {})}
+    contact = agency.get("contact") or {}
+    agency_contact = {"maintainer": agency["title_th"], "maintainer_email": contact["email"]} if contact.get("email") else {}
+    gdc = {**defaults["gdc"], **agency_contact, **(recipe.get("gdc") or {})}
     if spdx in licences:
         mapped = licences[spdx]
         gdc["license_id"] = mapped["license_id"]
@@ -100,22 +134,27 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
     """One package; every problem of its recipe is raised at once (RecipeError.problems)."""
     recipe = load_recipe(recipe_path)
     built = Built(name=recipe["name"])
+    text = RecipeText.read(recipe_path)
     problems = recipe_problems(recipe, recipe_path, PACKAGE_KEYS, RESOURCE_KEYS)
-    gdc, licenses = _gdc_metadata(recipe)
     try:
         organization = registry.agency(recipe["organization"])
     except ReportError as exc:
-        problems.append(Problem("recipe.organization", str(recipe_path), str(exc),
-                                RecipeText.read(recipe_path).top("organization")))
+        organization = {}
+        problems.append(Problem("recipe.organization", str(recipe_path), str(exc), text.top("organization")))
+    gdc, licenses = _gdc_metadata(recipe, organization)
     source_ids: list[str] = []
     resources = []
     for spec in recipe.get("resources", []):
         try:
             schema, rows = extract_resource(spec, registry, recipe_path)
         except RecipeError as exc:
-            problems += exc.problems + title_problems(spec, None, str(recipe_path), RecipeText.read(recipe_path))
+            problems += exc.problems + title_problems(spec, None, str(recipe_path), text)
             continue
-        problems += title_problems(spec, schema, str(recipe_path), RecipeText.read(recipe_path))
+        except (TypeError, AttributeError, KeyError) as exc:
+            problems.append(Problem("recipe-type", str(recipe_path), f"resource {spec['name']!r}: a value of an "
+                                    f"unexpected type ({type(exc).__name__}: {exc})", text.resource(spec["name"])))
+            continue
+        problems += title_problems(spec, schema, str(recipe_path), text)
         data = render_csv(schema, rows)
         path = f"data/{spec['name']}.csv"
         built.files[path] = data
@@ -141,8 +180,9 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
             "schema": schema,
         }
         resources.append({k: v for k, v in resource.items() if v != ""})
-    if problems:
+    if any(p.severity == "error" for p in problems):
         raise RecipeError(problems)
+    built.warnings = problems
     built.inputs = input_digests(recipe_path, recipe, registry, source_ids)
     sources = []
     for report_id in sorted(source_ids):
@@ -166,13 +206,21 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         "resources": resources,
     }
     built.files["datapackage.json"] = (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if resources:
+        tables = {r["name"]: built.files[r["path"]] for r in resources}
+        built.files[workbook_path(recipe["name"])] = workbook(descriptor, tables)
     return built
+
+
+def workbook_path(package_name: str) -> str:
+    """Where a package's XLSX lives inside its folder; sync uploads it beside the CSVs."""
+    return f"data/{package_name}.xlsx"
 
 
 def input_digests(recipe_path: Path, recipe: dict, registry: Registry, report_ids: list[str]) -> dict[str, str]:
     """What a package was built from, by content: validate compares it with today's files."""
     paths = [recipe_path] + [schema_file(f"tables/{r.get('schema')}.json") for r in recipe.get("resources", [])]
-    digests = {str(p.resolve()): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+    digests = {str(p.resolve()): hashlib.sha256(read_bytes_bounded(p)).hexdigest() for p in paths if p.is_file()}
     for report_id in report_ids:
         report = registry.report(report_id)
         digests[str(report.path.resolve())] = report.sha256
@@ -186,9 +234,10 @@ def stamps_file() -> Path:
 
 def read_stamps() -> dict[str, dict[str, str]]:
     try:
-        return json.loads(stamps_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stamps = load_json(stamps_file())[1]
+    except (OSError, DocumentError):
         return {}
+    return stamps if isinstance(stamps, dict) else {}
 
 
 def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
@@ -212,20 +261,27 @@ def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, 
         except RecipeError as exc:
             problems += exc.problems
     if problems:
-        raise RecipeError(problems)
+        raise RecipeError(problems + [w for package in built for w in package.warnings])
     return built
 
 
 def generated_files(package_dir: Path) -> set[str]:
-    """What a build owns in a package folder: datapackage.json and data/*.csv."""
+    """What a build owns in a package folder: datapackage.json, data/*.csv and data/*.xlsx."""
     files = {"datapackage.json"} if (package_dir / "datapackage.json").exists() else set()
-    files |= {f"data/{p.name}" for p in (package_dir / "data").glob("*.csv")}
+    for pattern in ("*.csv", "*.xlsx"):
+        files |= {f"data/{p.name}" for p in (package_dir / "data").glob(pattern)}
     return files
 
 
 def write(built: list[Built], directory: Path = PACKAGES_DIR) -> None:
+    """Write each package's files inside its folder; a file that is a symlink or leads outside
+    the folder is refused before anything of the package is written."""
     for package in built:
         target = directory / package.name
+        for relative in package.files:
+            refused = slug_refusal(package.name, "name") or write_refusal(target, relative)
+            if refused:
+                raise RecipeError(f"{target / relative}: [{refused.rule}] {refused.message}; not written")
         for stale in generated_files(target) - set(package.files):
             (target / stale).unlink()
         for relative, content in package.files.items():

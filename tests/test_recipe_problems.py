@@ -73,18 +73,18 @@ def test_a_gdc_value_not_in_the_vocabulary_offers_the_exact_thai_string(recipe):
     assert problem.line == line_of(path, "data_category:") and "'ข้อมูลสาธารณะ'" in problem.fix
 
 
-def test_a_resource_with_an_english_title_only_is_refused(recipe):
+def test_a_resource_with_an_english_title_only_is_a_warning_at_its_line(recipe):
     path = recipe({**statements(relief()), "title": "Facts", "title_en": "Facts"})
-    problem = only(problems_of(path), "recipe.title-th")
-    assert problem.line == line_of(path, "title: Facts")
+    problem = only(packages.build_package(path, REGISTRY).warnings, "recipe.title-th")
+    assert problem.line == line_of(path, "title: Facts") and problem.severity == "warning"
 
 
-def test_a_field_without_a_thai_title_is_refused_at_the_resource_schema_line(recipe, table_schemas):
+def test_a_field_without_a_thai_title_is_a_warning_at_the_resource_schema_line(recipe, table_schemas):
     schema = json.loads((table_schemas / "facts.json").read_text(encoding="utf-8"))
     schema["fields"][0]["title"] = "Measure"
     (table_schemas / "facts.json").write_text(json.dumps(schema), encoding="utf-8")
     path = recipe(statements(relief()))
-    problem = only(problems_of(path), "recipe.title-th")
+    problem = only(packages.build_package(path, REGISTRY).warnings, "recipe.title-th")
     assert problem.line == line_of(path, "schema: facts") and "measure" in problem.message
 
 

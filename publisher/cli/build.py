@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from publisher import packages
@@ -31,13 +32,16 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
         fail(as_json, "vendored reports do not match the registry", problems)
     try:
         built = packages.build_all(registry=registry, names=names or None,
-                                   progress=lambda name: log.print(f"[dim]…[/] {name}"))
+                                   progress=lambda name: log.print(f"[dim]…[/] {escape(name)}"))
     except RecipeError as exc:
         fail(as_json, f"build failed: {len(exc.problems)} problem(s), nothing written",
              [str(p) for p in exc.problems], [p.as_dict() for p in exc.problems])
     except ReportError as exc:
         fail(as_json, "build failed", [str(exc)])
     summary = [{"package": b.name, "resources": b.rows, "rows": sum(b.rows.values())} for b in built]
+    warnings = [w for b in built for w in b.warnings]
+    for warning in warnings:
+        err.print(f"[yellow]warning[/] {escape(str(warning))}", soft_wrap=True, highlight=False)
     if check:
         diffs = packages.differences(built)
         if diffs:
@@ -46,13 +50,14 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
         with exclusive(as_json, wait):
             packages.write(built)
     if as_json:
-        print(json.dumps({"ok": True, "checked": check, "packages": summary}, ensure_ascii=False, indent=2))
+        print(json.dumps({"ok": True, "checked": check, "packages": summary,
+                          "warnings": [w.as_dict() for w in warnings]}, ensure_ascii=False, indent=2))
         return
     table = Table(title="packages " + ("match a fresh build" if check else "built"), title_justify="left")
     for column in ("package", "resource", "rows"):
         table.add_column(column, justify="right" if column == "rows" else "left")
     for entry in summary:
         for index, (resource, rows) in enumerate(entry["resources"].items()):
-            table.add_row(entry["package"] if index == 0 else "", resource, str(rows))
+            table.add_row(escape(entry["package"]) if index == 0 else "", escape(resource), str(rows))
     out.print(table)
     out.print(f"{len(summary)} package(s), {sum(e['rows'] for e in summary)} row(s)")

@@ -21,6 +21,7 @@ from publisher import __version__
 from publisher.cli.build import build
 from publisher.cli.ckan import ckan_app
 from publisher.cli.common import out
+from publisher.cli.coverage import coverage, suggest
 from publisher.cli.jobs import run_job, runs_status, schedule_runner
 from publisher.cli.reports import reports_app
 from publisher.cli.sync import plan, sync
@@ -76,6 +77,8 @@ app.command()(build)
 app.command()(plan)
 app.command()(sync)
 app.command()(validate)
+app.command()(coverage)
+app.command()(suggest)
 app.command("schedule")(schedule_runner)
 app.command("run-job")(run_job)
 app.command("status")(runs_status)

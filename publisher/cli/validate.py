@@ -56,7 +56,7 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
     portal_rules = _portal_rules(portal, log, as_json)
     try:
         result = validation.validate(paths or [packages.PACKAGES_DIR], portal=portal_rules,
-                                     progress=lambda name: log.print(f"[dim]…[/] {name}"))
+                                     progress=lambda name: log.print(f"[dim]…[/] {escape(name)}"))
     except (OSError, ReportError) as exc:
         abort(as_json, "cannot validate", str(exc), 2)
     ok = result.valid(strict)
@@ -75,7 +75,7 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
         findings = by_package.get(package, [])
         mark = "[green]✓[/]" if not findings else ("[yellow]![/]" if all(f.severity == "warning" for f in findings)
                                                     else "[red]✗[/]")
-        out.print(f"{mark} [bold]{package}[/]" + (f"  {len(findings)} finding(s)" if findings else ""))
+        out.print(f"{mark} [bold]{escape(package)}[/]" + (f"  {len(findings)} finding(s)" if findings else ""))
         for f in findings:
             place = f.file + (f":{f.row}" if f.row else "") + (f" [{f.field}]" if f.field else "")
             colour = "red" if f.severity == "error" else "yellow"

@@ -19,7 +19,7 @@ def anchor_line(report: Report, after: str, occurrence: int | None = None, line:
     ``line:`` picks when the text is on several lines (a one-word heading such as a list title)."""
     if occurrence is None and line is None:
         try:
-            return report.locate(after)
+            return report.find(after)[0]
         except ReportError as exc:
             if "passage is on lines" not in str(exc):
                 raise

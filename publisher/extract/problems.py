@@ -9,6 +9,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from publisher.gate.documents import DocumentError, decoded, read_bytes_bounded
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -17,6 +19,7 @@ class Problem:
     message: str
     line: int | None = None
     fix: str = ""
+    severity: str = "error"    # a warning is said, and the package is still built
 
     def __str__(self) -> str:
         at = f"{self.file}:{self.line}" if self.line else self.file
@@ -50,8 +53,8 @@ class RecipeText:
     @classmethod
     def read(cls, path: Path) -> "RecipeText":
         try:
-            return cls(tuple(path.read_text(encoding="utf-8").split("\n")))
-        except (OSError, UnicodeDecodeError):
+            return cls(tuple(decoded(read_bytes_bounded(path), path).split("\n")))
+        except (OSError, DocumentError):
             return cls(())
 
     def find(self, pattern: str, start: int = 1, stop: int | None = None) -> int | None:

@@ -79,18 +79,21 @@ def license_problems(recipe: dict, file: str, text: RecipeText) -> list[Problem]
 
 
 def title_problems(resource: dict, schema: dict | None, file: str, text: RecipeText) -> list[Problem]:
-    """A resource, and every field of its Table Schema, has a Thai title."""
+    """A resource, and every field of its Table Schema, has a Thai title (warnings: the package is
+    built, and validate --strict refuses it)."""
     name = resource.get("name", "?")
     problems = []
     if not THAI.search(str(resource.get("title") or "")):
         problems.append(Problem("recipe.title-th", file, f"resource {name!r} has no Thai title",
-                                text.in_resource(name, "title"), "add title: in Thai (title_en: in English)"))
+                                text.in_resource(name, "title"), "add title: in Thai (title_en: in English)",
+                                "warning"))
     for field in (schema or {}).get("fields", []):
         if not THAI.search(str(field.get("title") or "")):
             problems.append(Problem("recipe.title-th", file, f"resource {name!r}: field {field.get('name')!r} of "
                                     f"Table Schema {resource.get('schema')!r} has no Thai title",
                                     text.in_resource(name, "schema"),
-                                    f"add \"title\" in Thai to the field in schemas/tables/{resource.get('schema')}.json"))
+                                    f"add \"title\" in Thai to the field in schemas/tables/{resource.get('schema')}.json",
+                                    "warning"))
     return problems
 
 

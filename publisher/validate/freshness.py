@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 from publisher import packages
+from publisher.gate.documents import DocumentError, read_bytes_bounded
 from publisher.reports.registry import Registry
 from publisher.validate.findings import Finding, relative_path
 
@@ -16,11 +17,9 @@ def freshness_findings(descriptor_path: Path, descriptor: dict, package: str, re
     file = relative_path(descriptor_path)
     found = []
     for source in descriptor.get("sources") or []:
-        report = registry.reports.get(str((source or {}).get("report")))
-        if report is None or not report.path.exists():
-            continue
-        actual = hashlib.sha256(report.path.read_bytes()).hexdigest()
-        if actual != report.sha256:
+        report = registry.find(str((source or {}).get("report"))) if isinstance(source, dict) else None
+        actual = _digest(report.path) if report is not None else None
+        if actual is not None and actual != report.sha256:
             found.append(Finding("package.report-changed", package, file,
                                  f"report {report.id} ({relative_path(report.path)}) has sha256 {actual}, the "
                                  f"registry {report.sha256}", field="sources"))
@@ -34,6 +33,6 @@ def freshness_findings(descriptor_path: Path, descriptor: dict, package: str, re
 
 def _digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(read_bytes_bounded(path)).hexdigest()
+    except (OSError, DocumentError):
         return None
