@@ -12,6 +12,7 @@ from rich.markup import escape
 from publisher import packages
 from publisher.catalog.preflight import PortalError, PortalRules, fetch_portal_rules
 from publisher.cli.common import JsonOption, abort, err, out, portal_or_exit
+from publisher.cli.lang import LANGUAGES, language, t
 from publisher.reports.registry import ReportError
 from publisher.validate import run as validation
 
@@ -26,7 +27,7 @@ def _portal_rules(portal: str | None, log: Console, as_json: bool = False) -> Po
     if portal != LOCAL_PORTAL and not portal.startswith(("http://", "https://")):
         abort(as_json, "usage", f"--portal takes a portal URL (http://…) or 'local', not {portal!r}", 2)
     target = portal_or_exit(None if portal == LOCAL_PORTAL else portal, as_json)
-    log.print(f"[dim]…[/] portal {target.url}")
+    log.print(f"[dim]…[/] {t('portal')} {target.url}")
     try:
         return fetch_portal_rules(target)
     except PortalError as exc:
@@ -34,7 +35,9 @@ def _portal_rules(portal: str | None, log: Console, as_json: bool = False) -> Po
 
 
 def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders (default: datapackages/)."),
-             lang: str = typer.Option("en", "--lang", help="Language of titles and hints: th or en."),
+             lang: str = typer.Option(None, "--lang", metavar="th|en", show_default=False,
+                                      help="Language of messages, titles and hints: th or en "
+                                           "(default: $PUBLISHER_LANG, else en)."),
              strict: bool = typer.Option(False, "--strict", help="Fail on warnings too."),
              portal: str = typer.Option(None, "--portal", metavar="URL|local",
                                         help="Also check against a live CKAN portal: its dataset schema "
@@ -50,8 +53,9 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
     Exit 0 valid, 1 invalid (errors, or warnings with --strict), 2 usage or I/O error, or a
     portal that cannot be read.
     """
-    if lang not in ("th", "en"):
-        abort(as_json, "usage", "--lang must be th or en", 2)
+    lang = lang or language()
+    if lang not in LANGUAGES:
+        abort(as_json, "usage", t("--lang must be th or en"), 2)
     log = err if as_json else out
     portal_rules = _portal_rules(portal, log, as_json)
     try:
@@ -75,13 +79,15 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
         findings = by_package.get(package, [])
         mark = "[green]✓[/]" if not findings else ("[yellow]![/]" if all(f.severity == "warning" for f in findings)
                                                     else "[red]✗[/]")
-        out.print(f"{mark} [bold]{escape(package)}[/]" + (f"  {len(findings)} finding(s)" if findings else ""))
+        out.print(f"{mark} [bold]{escape(package)}[/]" + (f"  {t('{count} finding(s)', count=len(findings))}"
+                                                          if findings else ""))
         for f in findings:
             place = f.file + (f":{f.row}" if f.row else "") + (f" [{f.field}]" if f.field else "")
             colour = "red" if f.severity == "error" else "yellow"
-            out.print(f"    [{colour}]{f.severity}[/] {f.rule}  {escape(place)}", highlight=False)
+            out.print(f"    [{colour}]{t(f.severity)}[/] {f.rule}  {escape(place)}", highlight=False)
             out.print(f"      {f.title(lang)}: {f.message}", markup=False, highlight=False, soft_wrap=True)
             out.print(f"      → {f.hint(lang)}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"{len(result.packages)} package(s): {len(result.errors())} error(s), {len(result.warnings())} warning(s)"
-              + (" — valid" if ok else " — invalid"))
+    out.print(t("{packages} package(s): {errors} error(s), {warnings} warning(s)", packages=len(result.packages),
+                errors=len(result.errors()), warnings=len(result.warnings()))
+              + " — " + (t("valid") if ok else t("invalid")))
     raise typer.Exit(0 if ok else 1)
