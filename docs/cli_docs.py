@@ -60,7 +60,7 @@ def command_paths() -> list[tuple[str, ...]]:
 def help_text(path: tuple[str, ...]) -> str:
     _plain_help()
     result = CliRunner().invoke(app, [*path, "--help"], prog_name="publisher",
-                                env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb"})
+                                env={"COLUMNS": str(WIDTH), "NO_COLOR": "1", "TERM": "dumb", "PUBLISHER_LANG": "en"})
     if result.exit_code != 0:
         raise RuntimeError(f"publisher {' '.join(path)} --help exited {result.exit_code}: {result.output}")
     lines = [line.rstrip() for line in ANSI.sub("", result.output).splitlines()]

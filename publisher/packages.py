@@ -17,15 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from publisher.settings import ROOT, schema_file
+from publisher.settings import ROOT, schema_file, settings
+from publisher.extract.problems import Problem, RecipeText
+from publisher.extract.recipe_check import recipe_problems, title_problems
 from publisher.extract.recipes import RecipeError, extract_resource, to_csv_value
-from publisher.gate.documents import DocumentError, Lines, load_yaml
+from publisher.gate.documents import DocumentError, Lines, load_json, load_yaml, read_bytes_bounded
 from publisher.gate.paths import slug_refusal, write_refusal
-from publisher.reports.registry import Registry, load_registry
+from publisher.reports.registry import Registry, ReportError, load_registry
 from publisher.spreadsheet import workbook
 
 PACKAGES_DIR = ROOT / "datapackages"
 RECIPE = "recipe.yaml"
+STAMPS = "build-inputs.json"
 BOM = "\ufeff"  # Excel needs it to read Thai UTF-8; frictionless and pandas skip it
 PACKAGE_KEYS = {"charts", "name", "title", "title_en", "description", "description_en", "keywords", "groups",
                 "organization", "license", "gdc", "resources"}
@@ -38,6 +41,8 @@ class Built:
     name: str
     files: dict[str, bytes] = field(default_factory=dict)  # path inside the package -> content
     rows: dict[str, int] = field(default_factory=dict)     # resource -> row count
+    inputs: dict[str, str] = field(default_factory=dict)   # recipe, Table Schema, report -> sha256
+    warnings: list[Problem] = field(default_factory=list)  # said at their recipe line; nothing refused
 
 
 # the type each key of a recipe must have (a hostile recipe's surprises are errors, not tracebacks)
@@ -48,52 +53,52 @@ RESOURCE_TYPES = {"name": str, "title": str, "title_en": str, "description": str
                   "schema": str, "report": str, "rows": list, "table": dict}
 
 
-def _type_errors(mapping: dict, types: dict, lines: Lines, path: Path, *where) -> None:
-    for key, kind in types.items():
-        if key in mapping and not isinstance(mapping[key], kind):
-            raise RecipeError(f"{path}:{lines.of(*where, key)}: [recipe-type] {key} must be a {kind.__name__}, "
-                              f"not {type(mapping[key]).__name__}")
+def _type_errors(mapping: dict, types: dict, lines: Lines, path: Path, *where) -> list[Problem]:
+    return [Problem("recipe-type", str(path), f"{key} must be a {kind.__name__}, not {type(mapping[key]).__name__}",
+                    lines.of(*where, key))
+            for key, kind in types.items() if key in mapping and not isinstance(mapping[key], kind)]
 
 
 def load_recipe(path: Path) -> dict:
-    """A recipe, read through the gate (bounded size, depth and alias expansion), its keys and
-    their types checked, and its resource and schema names checked as slugs before any file
-    name is made of them."""
+    """A recipe, read through the gate (bounded size, depth and alias expansion), the types of
+    its keys checked, and its resource and schema names checked as slugs before any file name
+    is made of them. Every problem found here is raised at once, each at its line."""
     try:
         recipe, lines = load_yaml(path)
     except DocumentError as exc:
-        raise RecipeError(str(exc)) from None
+        raise RecipeError(Problem(exc.rule, str(exc.path), exc.message, exc.line)) from None
     if not isinstance(recipe, dict):
         raise RecipeError(f"{path}: a recipe is a mapping")
-    unknown = set(recipe) - PACKAGE_KEYS
-    if unknown:
-        raise RecipeError(f"{path}: [recipe-key] unknown keys {sorted(unknown)}")
-    _type_errors(recipe, PACKAGE_TYPES, lines, path)
+    file = str(path)
+    problems = _type_errors(recipe, PACKAGE_TYPES, lines, path)
     refused = slug_refusal(recipe.get("name"), "name")
     if refused:
-        raise RecipeError(f"{path}:{lines.of('name')}: [{refused.rule}] name: {refused.message}")
-    if recipe.get("name") != path.parent.name:
-        raise RecipeError(f"{path}: [recipe-name] name {recipe.get('name')!r} must equal the folder name "
-                          f"{path.parent.name!r}")
+        problems.append(Problem(refused.rule, file, f"name: {refused.message}", lines.of("name")))
+    elif recipe.get("name") != path.parent.name:
+        problems.append(Problem("recipe-name", file, f"name {recipe.get('name')!r} must equal the folder name "
+                                f"{path.parent.name!r}", lines.of("name")))
     missing = [key for key in REQUIRED_TEXT if not isinstance(recipe.get(key), str) or not recipe[key].strip()]
     if missing:
-        raise RecipeError(f"{path}: [recipe-required] {', '.join(missing)} missing or not text; "
-                          f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords")
+        problems.append(Problem("recipe-required", file, f"{', '.join(missing)} missing or not text; "
+                                f"a recipe gives {', '.join(REQUIRED_TEXT)} and keywords",
+                                lines.of(missing[0]) if missing[0] in recipe else None))
     keywords = recipe.get("keywords")
     if not isinstance(keywords, list) or not keywords or not all(isinstance(k, str) for k in keywords):
-        raise RecipeError(f"{path}: [recipe-required] keywords must be a non-empty list of words")
-    for index, resource in enumerate(recipe.get("resources", [])):
+        problems.append(Problem("recipe-required", file, "keywords must be a non-empty list of words",
+                                lines.of("keywords") if "keywords" in recipe else None))
+    resources = recipe.get("resources", [])
+    for index, resource in enumerate(resources if isinstance(resources, list) else []):
         if not isinstance(resource, dict):
-            raise RecipeError(f"{path}:{lines.of('resources', index)}: [recipe-type] a resource is a mapping")
-        unknown = set(resource) - RESOURCE_KEYS
-        if unknown:
-            raise RecipeError(f"{path}: resource {resource.get('name')!r}: [recipe-key] unknown keys {sorted(unknown)}")
-        _type_errors(resource, RESOURCE_TYPES, lines, path, "resources", index)
+            problems.append(Problem("recipe-type", file, "a resource is a mapping", lines.of("resources", index)))
+            continue
+        problems += _type_errors(resource, RESOURCE_TYPES, lines, path, "resources", index)
         for key in ("name", "schema"):
             refused = slug_refusal(resource.get(key), key) if key in resource or key == "name" else None
             if refused:
-                raise RecipeError(f"{path}:{lines.of('resources', index, key)}: [{refused.rule}] resource "
-                                  f"{key}: {refused.message}")
+                problems.append(Problem(refused.rule, file, f"resource {key}: {refused.message}",
+                                        lines.of("resources", index, key)))
+    if problems:
+        raise RecipeError(problems)
     return recipe
 
 
@@ -126,18 +131,30 @@ def render_csv(schema: dict, rows: list[dict]) -> bytes:
 
 
 def build_package(recipe_path: Path, registry: Registry) -> Built:
+    """One package; every problem of its recipe is raised at once (RecipeError.problems)."""
     recipe = load_recipe(recipe_path)
     built = Built(name=recipe["name"])
-    organization = registry.agency(recipe["organization"])
+    text = RecipeText.read(recipe_path)
+    problems = recipe_problems(recipe, recipe_path, PACKAGE_KEYS, RESOURCE_KEYS)
+    try:
+        organization = registry.agency(recipe["organization"])
+    except ReportError as exc:
+        organization = {}
+        problems.append(Problem("recipe.organization", str(recipe_path), str(exc), text.top("organization")))
     gdc, licenses = _gdc_metadata(recipe, organization)
     source_ids: list[str] = []
     resources = []
     for spec in recipe.get("resources", []):
         try:
             schema, rows = extract_resource(spec, registry, recipe_path)
+        except RecipeError as exc:
+            problems += exc.problems + title_problems(spec, None, str(recipe_path), text)
+            continue
         except (TypeError, AttributeError, KeyError) as exc:
-            raise RecipeError(f"{recipe_path}: resource {spec['name']!r}: [recipe-type] a value of an "
-                              f"unexpected type ({type(exc).__name__}: {exc})") from None
+            problems.append(Problem("recipe-type", str(recipe_path), f"resource {spec['name']!r}: a value of an "
+                                    f"unexpected type ({type(exc).__name__}: {exc})", text.resource(spec["name"])))
+            continue
+        problems += title_problems(spec, schema, str(recipe_path), text)
         data = render_csv(schema, rows)
         path = f"data/{spec['name']}.csv"
         built.files[path] = data
@@ -163,6 +180,10 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
             "schema": schema,
         }
         resources.append({k: v for k, v in resource.items() if v != ""})
+    if any(p.severity == "error" for p in problems):
+        raise RecipeError(problems)
+    built.warnings = problems
+    built.inputs = input_digests(recipe_path, recipe, registry, source_ids)
     sources = []
     for report_id in sorted(source_ids):
         report = registry.report(report_id)
@@ -179,7 +200,7 @@ def build_package(recipe_path: Path, registry: Registry) -> Built:
         **({"groups": recipe["groups"]} if recipe.get("groups") else {}),
         "licenses": licenses,
         "organization": {"name": organization["id"], "title": organization["title_th"],
-                         "title_en": organization["title_en"]},
+                         "title_en": organization.get("title_en") or ""},
         "sources": sources,
         "gdc": gdc,
         "resources": resources,
@@ -196,6 +217,29 @@ def workbook_path(package_name: str) -> str:
     return f"data/{package_name}.xlsx"
 
 
+def input_digests(recipe_path: Path, recipe: dict, registry: Registry, report_ids: list[str]) -> dict[str, str]:
+    """What a package was built from, by content: validate compares it with today's files."""
+    paths = [recipe_path] + [schema_file(f"tables/{r.get('schema')}.json") for r in recipe.get("resources", [])]
+    digests = {str(p.resolve()): hashlib.sha256(read_bytes_bounded(p)).hexdigest() for p in paths if p.is_file()}
+    for report_id in report_ids:
+        report = registry.report(report_id)
+        digests[str(report.path.resolve())] = report.sha256
+    return dict(sorted(digests.items()))
+
+
+def stamps_file() -> Path:
+    """Where a build records its inputs (var/, never committed): a fresh checkout has none."""
+    return settings().var / STAMPS
+
+
+def read_stamps() -> dict[str, dict[str, str]]:
+    try:
+        stamps = load_json(stamps_file())[1]
+    except (OSError, DocumentError):
+        return {}
+    return stamps if isinstance(stamps, dict) else {}
+
+
 def recipes(directory: Path = PACKAGES_DIR) -> list[Path]:
     return sorted(directory.glob(f"*/{RECIPE}"))
 
@@ -209,10 +253,15 @@ def build_all(directory: Path = PACKAGES_DIR, registry: Registry | None = None, 
         if unknown:
             raise RecipeError(f"no recipe for {sorted(unknown)} under {directory}")
         paths = [p for p in paths if p.parent.name in names]
-    built = []
+    built, problems = [], []
     for path in paths:
         progress(path.parent.name)
-        built.append(build_package(path, registry))
+        try:
+            built.append(build_package(path, registry))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems + [w for package in built for w in package.warnings])
     return built
 
 
@@ -240,6 +289,13 @@ def write(built: list[Built], directory: Path = PACKAGES_DIR) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists() or path.read_bytes() != content:
                 path.write_bytes(content)
+    stamps = read_stamps()
+    stamps.update({str((directory / package.name).resolve()): package.inputs for package in built})
+    try:
+        stamps_file().parent.mkdir(parents=True, exist_ok=True)
+        stamps_file().write_text(json.dumps(stamps, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+    except OSError:
+        pass  # a read-only var/: validate then cannot say the files are stale, nothing else changes
 
 
 def differences(built: list[Built], directory: Path = PACKAGES_DIR) -> list[str]:

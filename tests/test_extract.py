@@ -71,7 +71,8 @@ def table_schemas(tmp_path, monkeypatch) -> Path:
     directory.mkdir()
     shutil.copy(ROOT / "schemas" / "tables" / "_provenance.json", directory / "_provenance.json")
     for name, fields in SCHEMAS.items():
-        (directory / f"{name}.json").write_text(json.dumps({"fields": fields}, ensure_ascii=False), encoding="utf-8")
+        titled = [{"title": f"ฟิลด์ {f['name']}", **f} for f in fields]  # every field has a Thai title
+        (directory / f"{name}.json").write_text(json.dumps({"fields": titled}, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setattr(extract, "load_table_schema", partial(extract.load_table_schema, directory=directory))
     return directory
 
@@ -82,7 +83,7 @@ def write_recipe(tmp_path: Path, *resources: dict, name: str = "test-package") -
     folder.mkdir(parents=True)
     recipe = {"name": name, "title": "ชุดข้อมูลทดสอบ", "title_en": "Test package", "description": "ทดสอบ",
               "description_en": "Test", "keywords": ["ทดสอบ"], "organization": "opdc",
-              "resources": list(resources)}
+              "resources": [{"title": f"ทรัพยากร {r.get('name')}", **r} for r in resources]}
     path = folder / packages.RECIPE
     path.write_text(yaml.safe_dump(recipe, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

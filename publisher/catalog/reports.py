@@ -54,7 +54,7 @@ def descriptor(agency_id: str, reports: list, registry: Registry, template: dict
     the GD-Catalog checks every package goes through."""
     template = template or _template()
     agency = registry.agency(agency_id)
-    values = {"agency": agency_id, "agency_th": agency["title_th"], "agency_en": agency["title_en"],
+    values = {"agency": agency_id, "agency_th": agency["title_th"], "agency_en": agency.get("title_en") or "",
               "abbreviation_th": agency.get("abbreviation_th") or agency["title_th"]}
     defaults = json.loads(GDC_DEFAULTS_FILE.read_text(encoding="utf-8"))
     licence = json.loads(LICENCES_FILE.read_text(encoding="utf-8"))["licences"][defaults["license"]]
@@ -72,7 +72,7 @@ def descriptor(agency_id: str, reports: list, registry: Registry, template: dict
                           "bytes": report.path.stat().st_size})
     return {**{k: _fill(template[k], values) for k in ("name", "title", "title_en", "description",
                                                        "description_en", "keywords", "groups")},
-            "organization": {"name": agency_id, "title": agency["title_th"], "title_en": agency["title_en"]},
+            "organization": {"name": agency_id, "title": agency["title_th"], "title_en": agency.get("title_en") or ""},
             "licenses": [{"name": defaults["license"], "title": licence["title"], "path": licence["path"]}],
             "gdc": gdc, "resources": resources}
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from publisher.catalog.client import Portal, portal_for
+from publisher.cli.lang import t
 from publisher.stack.supervisor import StackError
 from publisher.jobs.config import Config, ConfigError, load_config
 from publisher.jobs.lock import Locked, job_lock
@@ -41,14 +42,16 @@ def abort(as_json: bool, what: str, message: str, code: int) -> None:
     """One error, said once on stderr (and as JSON on stdout for --json), then the exit code."""
     if as_json:
         print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
-    err.print(f"[bold red]{what}:[/] {escape(message)}", soft_wrap=True)
+    err.print(f"[bold red]{escape(t(what))}:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
-def fail(as_json: bool, what: str, problems: list[str]) -> None:
+def fail(as_json: bool, what: str, problems: list[str], details: list[dict] | None = None) -> None:
+    """Exit 1 listing the problems; with --json, ``details`` (rule, file, line, fix) when known."""
     if as_json:
-        print(json.dumps({"ok": False, "error": what, "problems": problems}, ensure_ascii=False, indent=2))
-    err.print(f"[bold red]{what}:[/]")
+        print(json.dumps({"ok": False, "error": what, "problems": details if details is not None else problems},
+                         ensure_ascii=False, indent=2))
+    err.print(f"[bold red]{escape(what)}:[/]")
     for problem in problems:
         err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
@@ -66,7 +69,7 @@ def job_config() -> Config:
     try:
         return load_config()
     except ConfigError as exc:
-        err.print(f"[bold red]bad schedule configuration:[/] {escape(str(exc))}")
+        err.print(f"[bold red]{t('bad schedule configuration')}:[/] {escape(str(exc))}")
         raise typer.Exit(2)
 
 
@@ -77,8 +80,9 @@ def exclusive(as_json: bool, wait: float | None = None) -> Iterator[Config]:
     config = job_config()
 
     def waiting(pid: int | None) -> None:
-        err.print(f"[yellow]waiting for the lock ({short(str(config.lock_file))}), held by "
-                  f"{f'pid {pid}' if pid else 'another run'}…[/]", soft_wrap=True)
+        err.print("[yellow]" + escape(t("waiting for the lock ({lock}), held by {holder}…",
+                                        lock=short(str(config.lock_file)),
+                                        holder=f"pid {pid}" if pid else t("another run"))) + "[/]", soft_wrap=True)
 
     try:
         with job_lock(config.lock_file, config.lock_wait if wait is None else wait, waiting):

@@ -4,8 +4,11 @@ for it. A plain function: any message about a missing quote can use it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+
+MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
 
 
 @dataclass(frozen=True)
@@ -14,12 +17,30 @@ class Closest:
     passage: str                           # the report's text that best matches the quote
     score: float                           # share of the quote's characters found in it, 0–1
     differences: list[tuple[str, str]]     # (in the quote, in the report) for each change
+    marks: list[tuple[int, int]] = field(default_factory=list)   # where each change is in the passage
 
     def describe(self, limit: int = 3) -> str:
-        changes = "; ".join(f"{a!r} in the quote, {b!r} in the report" for a, b in self.differences[:limit])
+        changes = "; ".join(f"{shown(a)} in the quote, {shown(b)} in the report" for a, b in self.differences[:limit])
         more = f" (and {len(self.differences) - limit} more)" if len(self.differences) > limit else ""
-        return f"closest passage at line {self.line}: {changes}{more}" if changes else \
+        said = f"closest passage at line {self.line}: {changes}{more}" if changes else \
             f"closest passage at line {self.line}"
+        return said + (f"; the report reads {self.marked()!r}" if self.marks else "")
+
+    def marked(self) -> str:
+        """The whole passage as the report prints it, each change between ⟦ and ⟧."""
+        text, end = "", 0
+        for start, stop in self.marks:
+            text += self.passage[end:start] + MARK_OPEN + self.passage[start:stop] + MARK_CLOSE
+            end = stop
+        return text + self.passage[end:]
+
+
+def shown(text: str) -> str:
+    """A change as text, with code points when some of it cannot be seen (a mark alone, a
+    zero-width or format character) or when it is empty."""
+    hidden = not text or any(unicodedata.category(c) in ("Mn", "Cf", "Zs", "Cc") for c in text)
+    points = " ".join(f"U+{ord(c):04X}" for c in text)
+    return f"{text!r} ({points or 'nothing'})" if hidden else repr(text)
 
 
 def closest_passage(quote: str, lines: list[str], minimum: float = 0.5) -> Closest | None:
@@ -44,16 +65,16 @@ def closest_passage(quote: str, lines: list[str], minimum: float = 0.5) -> Close
         lo = max(0, anchor.b - anchor.a)
         passage = window[lo:lo + len(quote)]
         aligned = SequenceMatcher(None, quote, passage, autojunk=False)
-        differences = [(quote[i1:i2], passage[j1:j2]) for op, i1, i2, j1, j2 in aligned.get_opcodes() if op != "equal"]
-        best = (score, start + 1, passage, _widen(differences, quote, passage, aligned))
+        best = (score, start + 1, passage, *_widen(quote, passage, aligned))
     if best is None or best[0] < minimum:
         return None
-    return Closest(line=best[1], passage=best[2], score=round(best[0], 3), differences=best[3])
+    return Closest(line=best[1], passage=best[2], score=round(best[0], 3), differences=best[3], marks=best[4])
 
 
-def _widen(differences, quote: str, passage: str, matcher: SequenceMatcher) -> list[tuple[str, str]]:
-    """A change inside a number is shown as the whole number on both sides ('2,181' vs '2,180')."""
-    widened = []
+def _widen(quote: str, passage: str, matcher: SequenceMatcher) -> tuple[list[tuple[str, str]], list[tuple[int, int]]]:
+    """A change inside a number is shown as the whole number on both sides ('2,181' vs '2,180');
+    with each change, where it is in the passage."""
+    widened, marks = [], []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
@@ -62,7 +83,9 @@ def _widen(differences, quote: str, passage: str, matcher: SequenceMatcher) -> l
         pair = (quote[i1:i2], passage[j1:j2])
         if not widened or widened[-1] != pair:
             widened.append(pair)
-    return widened
+            if not marks or j1 >= marks[-1][1]:
+                marks.append((j1, j2))
+    return widened, marks
 
 
 def _is_numeric(char: str) -> bool:

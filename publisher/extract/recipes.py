@@ -1,4 +1,5 @@
 """Run the extraction recipe of each resource against its report: rows with provenance.
+The steward's guide is docs/recipes.md.
 
 A recipe (``datapackages/<slug>/recipe.yaml``) says, for each resource, which passages of
 which report hold its values. Two kinds of source, which a resource may combine:
@@ -42,7 +43,9 @@ which report hold its values. Two kinds of source, which a resource may combine:
   ``fill_down`` (columns whose empty cells repeat the value above), ``explode``
   (``{column, separator}``: one row per item of a list cell), ``patterns`` (``[{from,
   pattern, into}]``: a regex group of one column moved into another), ``values``
-  (constants for every row), ``until`` (text of the first line after the table).
+  (constants for every row), ``until`` (text of the first line after the table),
+  ``occurrence``/``line`` (which line of an anchor that is on several), ``header_rows: 0``
+  (no header row: ``columns`` name the cells), ``confirmed`` (a person checked what OCR read).
 
 Every row carries ``source_report``, ``source_line`` and ``source_text``: the verbatim
 passage (the quote, or the table row's physical lines) that contains its values.
@@ -59,28 +62,36 @@ from typing import Any
 
 from publisher.settings import schema_file
 from publisher.extract import thai
+from publisher.extract.anchors import AnchorRepeated, table_block
 from publisher.extract.closest import closest_passage
 from publisher.extract.numbers import MULTIPLIERS, parse_multiplied
+from publisher.extract.problems import Problem, RecipeError, RecipeText, did_you_mean
 from publisher.gate.paths import slug_refusal
-from publisher.reports.registry import Registry, Report, ReportError
+from publisher.reports.registry import Registry, ReportError
 
 TABLE_SCHEMAS = schema_file("tables")
 PROVENANCE_FIELDS = ("source_report", "source_line", "source_text")
 NUMERIC_TYPES = ("integer", "number", "year")
 
 
-class RecipeError(ValueError):
-    """A recipe cannot be run; the message names the file, resource, row and rule."""
-
-
 @dataclass(frozen=True)
 class Where:
     recipe: Path
     resource: str
+    text: RecipeText | None = None
 
-    def error(self, rule: str, message: str, row: int | None = None) -> RecipeError:
-        at = f"{self.recipe}: resource {self.resource!r}" + (f", row {row}" if row is not None else "")
-        return RecipeError(f"{at}: [{rule}] {message}")
+    def line(self, row: int | None = None, key: str = "name") -> int | None:
+        text = self.text or RecipeText.read(self.recipe)
+        if row is not None:
+            return text.row(self.resource, row)
+        if key.startswith("table."):
+            table = text.in_resource(self.resource, "table")
+            return (text.key(key[6:], table, text.block_end(table)) or table) if table else None
+        return text.in_resource(self.resource, key)
+
+    def error(self, rule: str, message: str, row: int | None = None, key: str = "name", fix: str = "") -> RecipeError:
+        at = f"resource {self.resource!r}" + (f", row {row}" if row is not None else "")
+        return RecipeError(Problem(rule, str(self.recipe), f"{at}: {message}", self.line(row, key), fix))
 
 
 def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS, second_quote: bool = False) -> dict:
@@ -135,53 +146,66 @@ def parse_cell(text: str, spec: dict) -> Any:
 
 def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: Where,
                    default_report: str | None) -> list[dict]:
-    fields = _field_map(schema)
-    rows = []
+    rows, problems = [], []
     for index, spec in enumerate(specs, start=1):
-        unknown = set(spec) - ROW_KEYS
-        if unknown:
-            raise where.error("recipe-key", f"unknown keys {sorted(unknown)}", index)
-        report_id = str(spec.get("report") or default_report or "")
-        if not report_id:
-            raise where.error("recipe-report", "no report: give report: on the row or the resource", index)
-        quote = spec.get("quote")
-        if not quote:
-            raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
-        quotes = [quote] + ([spec["quote_2"]] if spec.get("quote_2") else [])
-        lines, printed = [], []
-        for text in quotes:
-            try:
-                report = registry.report(report_id)
-                found_line, found_text = report.find(text)
-                lines.append(found_line)
-                printed.append(found_text)
-            except ReportError as exc:
-                raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, text), index) from None
-        line = lines[0]
-        row: dict[str, Any] = {}
-        for column, literal in (spec.get("numbers") or {}).items():
-            row[column] = _quoted_value(column, str(literal), quotes, fields, NUMERIC_TYPES, where, index)
-            if f"{column}_printed" in fields:
-                row[f"{column}_printed"] = str(literal)
-        for column, literal in (spec.get("dates") or {}).items():
-            row[column] = _quoted_value(column, str(literal), quotes, fields, ("date",), where, index)
-        for column, value in (spec.get("values") or {}).items():
-            field = fields.get(column)
-            if field is None:
-                raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
-            if field.get("type") in NUMERIC_TYPES:
-                raise where.error("numbers-must-be-quoted",
-                                  f"{column!r} is numeric: give it under numbers: as text quoted from the report",
-                                  index)
-            row[column] = value
-        row.update(source_report=report.id, source_line=line, source_text=printed[0])
-        if len(quotes) > 1:
-            row.update(source_line_2=lines[1], source_text_2=printed[1])
-        rows.append(row)
+        try:
+            rows.append(statement_row(index, spec, schema, registry, where, default_report))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems)
     return rows
 
 
-ROW_KEYS = {"report", "quote", "quote_2", "numbers", "dates", "values", "confirmed"}
+ROW_KEYS = ("report", "quote", "quote_2", "numbers", "dates", "values", "confirmed")
+
+
+def statement_row(index: int, spec: dict, schema: dict, registry: Registry, where: Where,
+                  default_report: str | None) -> dict:
+    """One quoted statement (and a second supporting one) → one row."""
+    fields = _field_map(schema)
+    unknown = set(spec) - set(ROW_KEYS)
+    if unknown:
+        raise where.error("recipe.unknown-key", f"unknown keys {sorted(unknown)}", index,
+                          fix="; ".join(filter(None, (did_you_mean(k, ROW_KEYS) for k in sorted(unknown)))))
+    report_id = str(spec.get("report") or default_report or "")
+    if not report_id:
+        raise where.error("recipe-report", "no report: give report: on the row or the resource", index)
+    quote = spec.get("quote")
+    if not quote:
+        raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
+    quotes = [quote] + ([spec["quote_2"]] if spec.get("quote_2") else [])
+    lines, printed = [], []
+    for text in quotes:
+        try:
+            report = registry.report(report_id)
+            found_line, found_text = report.find(text)
+            lines.append(found_line)
+            printed.append(found_text)
+        except ReportError as exc:
+            raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, text), index) from None
+    row: dict[str, Any] = {}
+    for column, literal in (spec.get("numbers") or {}).items():
+        row[column] = _quoted_value(column, str(literal), quotes, fields, NUMERIC_TYPES, where, index)
+        if f"{column}_printed" in fields:
+            row[f"{column}_printed"] = str(literal)
+    for column, literal in (spec.get("dates") or {}).items():
+        row[column] = _quoted_value(column, str(literal), quotes, fields, ("date",), where, index)
+    for column, value in (spec.get("values") or {}).items():
+        field = fields.get(column)
+        if field is None:
+            raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
+        if field.get("type") in NUMERIC_TYPES:
+            raise where.error("numbers-must-be-quoted",
+                              f"{column!r} is numeric: give it under numbers: as text quoted from the report",
+                              index)
+        row[column] = value
+    row.update(source_report=report.id, source_line=lines[0], source_text=printed[0])
+    if len(quotes) > 1:
+        row.update(source_line_2=lines[1], source_text_2=printed[1])
+    return row
+
+
 _DIGIT = "0-9" + thai.THAI_DIGITS
 
 
@@ -229,33 +253,14 @@ def _occurs_whole(literal: str, quote: str) -> bool:
 
 TABLE_KEYS = {"report", "after", "until", "header_rows", "expect_header", "columns", "group_column",
               "single_cell_groups", "continuation", "skip", "fill_down", "explode", "patterns", "values",
-              "expect_rows", "confirmed"}
-
-
-def table_block(report: Report, after: str, until: str | None) -> list[tuple[int, str]]:
-    """The tab lines after the anchor, across blank lines, up to the first line without a tab."""
-    start, _ = report.find(after)
-    block: list[tuple[int, str]] = []
-    for number in range(start + 1, len(report.lines) + 1):
-        text = report.line(number)
-        if until is not None and until in text:
-            break
-        if not text.strip():
-            continue
-        if "\t" not in text:
-            if block:
-                break
-            continue  # a caption or note between the anchor and the table
-        block.append((number, text))
-    if not block:
-        raise ReportError(f"report {report.id}: no tab table after {after!r} (line {start})")
-    return block
+              "expect_rows", "occurrence", "line", "confirmed"}
 
 
 def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> list[dict]:
     unknown = set(spec) - TABLE_KEYS
     if unknown:
-        raise where.error("recipe-key", f"unknown table keys {sorted(unknown)}")
+        raise where.error("recipe.unknown-key", f"unknown table keys {sorted(unknown)}", key="table." + sorted(unknown)[0],
+                          fix="; ".join(filter(None, (did_you_mean(k, TABLE_KEYS) for k in sorted(unknown)))))
     fields = _field_map(schema)
     if not isinstance(spec.get("columns"), list):
         raise where.error("recipe-columns", "a table needs columns: one name (or null) per cell")
@@ -263,12 +268,22 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
     for column in [c for c in columns if c] + [spec.get("group_column")] + list(spec.get("values") or {}):
         if column and column not in fields:
             raise where.error("unknown-column", f"{column!r} is not in the Table Schema")
+    header_rows = spec.get("header_rows", 1)
+    if not isinstance(header_rows, int) or isinstance(header_rows, bool) or header_rows < 0:
+        raise where.error("recipe.header-rows", f"header_rows is {header_rows!r}; give 0 (no header row: the "
+                          "columns name the cells) or the number of header lines", key="table.header_rows")
+    if header_rows == 0 and "expect_header" in spec:
+        raise where.error("recipe.header-rows", "expect_header needs a header row, and header_rows is 0",
+                          key="table.expect_header")
     try:
         report = registry.report(str(spec["report"]))
-        block = table_block(report, spec["after"], spec.get("until"))
+        block = table_block(report, spec["after"], spec.get("until"), spec.get("occurrence"), spec.get("line"))
+    except AnchorRepeated as exc:
+        raise where.error("recipe.anchor-repeated", str(exc), key="table.after",
+                          fix=f"add occurrence: 1..{len(exc.lines)} (in the order of the lines) or line: "
+                              f"one of {exc.lines} under table:") from None
     except (ReportError, KeyError) as exc:
-        raise where.error("table-not-found", str(exc)) from None
-    header_rows = int(spec.get("header_rows", 1))
+        raise where.error("table-not-found", str(exc), key="table.after") from None
     if spec.get("single_cell_groups"):
         block = [(n, _as_group(t)) for n, t in block]
     table = thai.parse_tab_table(block, header_rows=header_rows,
@@ -279,6 +294,7 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
             raise where.error("table-header-changed", f"header is {table.header}, expected {spec['expect_header']}")
     skip = [re.compile(p) for p in spec.get("skip", [])]
     rows: list[dict] = []
+    problems: list[Problem] = []
     previous: dict[str, Any] = {}
     for row in table.rows:
         first = thai.strip_markup(row.cells[0]) if row.cells else ""
@@ -296,7 +312,9 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
                 try:
                     record[column] = parse_cell(text, fields[column])
                 except ValueError as exc:
-                    raise where.error("cell-unparsable", f"line {row.line}, column {column}: {exc}") from None
+                    problems += where.error("cell-unparsable", f"report {report.id} line {row.line}, column "
+                                            f"{column}: {exc}", key="table").problems
+                    record[column] = None
             for rule in spec.get("patterns", []):
                 source = record.get(rule["from"]) or ""
                 match = re.search(rule["pattern"], source)
@@ -312,6 +330,8 @@ def table_rows(spec: dict, schema: dict, registry: Registry, where: Where) -> li
             record.update(source_report=report.id, source_line=row.line, source_text=passage)
             previous = record
             rows.append(record)
+    if problems:
+        raise RecipeError(problems)
     if "expect_rows" in spec and len(rows) != spec["expect_rows"]:
         raise where.error("table-rows-changed", f"{len(rows)} rows, expected {spec['expect_rows']}")
     return rows
@@ -342,10 +362,19 @@ def extract_resource(spec: dict, registry: Registry, recipe: Path) -> tuple[dict
         raise where.error("recipe-schema", "every resource names its Table Schema in schemas/tables/")
     schema = load_table_schema(spec["schema"], second_quote=any("quote_2" in r for r in spec.get("rows") or []))
     rows: list[dict] = []
+    problems: list[Problem] = []
     if "table" in spec:
-        rows += table_rows(spec["table"], schema, registry, where)
+        try:
+            rows += table_rows(spec["table"], schema, registry, where)
+        except RecipeError as exc:
+            problems += exc.problems
     if "rows" in spec:
-        rows += statement_rows(spec["rows"], schema, registry, where, spec.get("report"))
+        try:
+            rows += statement_rows(spec["rows"], schema, registry, where, spec.get("report"))
+        except RecipeError as exc:
+            problems += exc.problems
+    if problems:
+        raise RecipeError(problems)
     if not rows:
         raise where.error("recipe-empty", "a resource needs rows: or table:")
     return schema, rows

@@ -220,7 +220,8 @@ def parse_tab_table(lines: list[tuple[int, str]], header_rows: int = 1,
                     continuation: bool = True) -> Table:
     """Parse a tab table given as (line number, text) pairs, blank lines already removed.
 
-    - ``header_rows`` rows are merged into one header (see ``merge_header``);
+    - ``header_rows`` rows are merged into one header (see ``merge_header``); with 0 the table
+      has no header row and every line is data;
     - a row repeating the header (a page header mid-table) is dropped;
     - a row that is a single ``<b>…</b>`` label with empty cells starts a group;
     - with ``continuation``, a row whose first cell is empty continues the row above.
@@ -228,7 +229,7 @@ def parse_tab_table(lines: list[tuple[int, str]], header_rows: int = 1,
     if len(lines) < header_rows:
         raise ValueError("table has fewer lines than its header")
     header_cells = [split_cells(text) for _, text in lines[:header_rows]]
-    header = merge_header(header_cells)
+    header = merge_header(header_cells) if header_cells else []
     header_signature = [_signature(cells) for cells in header_cells]
     rows: list[Row] = []
     group = None

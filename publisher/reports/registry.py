@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from publisher.reports.compare import Folded, fold
 from publisher.settings import ROOT
 
 REPORTS_DIR = ROOT / "reports"
@@ -65,25 +66,32 @@ class Report:
             offset = text.find(passage, offset + 1)
         candidates = sorted(set(starts))
         if not candidates:
-            raise ReportError(f"report {self.id} ({self.path.name}): passage not found: {passage[:120]!r}")
+            raise ReportError(f"report {self.id} ({self.path.name}): passage not found: {passage!r}")
         if len(candidates) > 1:
             raise ReportError(f"report {self.id} ({self.path.name}): passage is on lines {candidates}; "
-                              f"quote more of it so it is unique: {passage[:120]!r}")
+                              f"quote more of it so it is unique: {passage!r}")
         return candidates[0]
 
+    @cached_property
+    def folded(self) -> Folded:
+        """The report in the form quotes are compared in (see reports/compare.py)."""
+        return fold(self.text)
 
     def find(self, passage: str) -> tuple[int, str]:
         """The line where the passage starts and the passage as the report prints it.
 
         Exactly as quoted when it is there (``locate``); otherwise the one place where the
-        same text stands with its line breaks and spaces laid out differently (a paragraph
-        re-flowed, a list item's indent or the blank line between paragraphs lost or added by
-        a reader of PDF or DOCX), since a quote is about the words, not their layout. The
-        passage returned is verbatim from the report, so provenance checks hold.
+        same text stands once both are compared after NFC with the Thai of PDF text layers
+        put back (a sara am spelt nikhahit + sara aa, reports/compare.py), and with its line
+        breaks and spaces laid out differently (a paragraph re-flowed, a list item's indent
+        or the blank line between paragraphs lost or added by a reader of PDF or DOCX),
+        since a quote is about the words, not their code points or layout. The passage
+        returned is verbatim from the report, so provenance checks hold.
         """
         if passage in self.text:
             return self.locate(passage), passage
-        pieces = [p for p in re.split(r"(\s+)", passage.strip()) if p]
+        folded, quote = self.folded, fold(passage).text.strip()
+        pieces = [p for p in re.split(r"(\s+)", quote) if p]
         pattern = ""
         for index, piece in enumerate(pieces):
             if not piece.isspace():
@@ -93,11 +101,15 @@ class Report:
             # digits, which would make two numbers one
             digits = pieces[index - 1][-1:].isdigit() and pieces[index + 1][:1].isdigit()
             pattern += r"\s+" if digits else r"\s*"
-        matches = list(re.finditer(pattern, self.text)) if pattern else []
+        matches = list(re.finditer(pattern, folded.text)) if pattern else []
+        if len(matches) > 1:
+            lines = sorted({self.text.count("\n", 0, folded.printed(*m.span())[0]) + 1 for m in matches})
+            raise ReportError(f"report {self.id} ({self.path.name}): passage is on lines {lines}; "
+                              f"quote more of it so it is unique: {passage!r}")
         if len(matches) != 1:
             self.locate(passage)      # raises with the usual message (not found, or where it repeats)
-        match = matches[0]
-        return self.text.count("\n", 0, match.start()) + 1, match.group(0)
+        start, end = folded.printed(*matches[0].span())
+        return self.text.count("\n", 0, start) + 1, self.text[start:end]
 
 
 @dataclass(frozen=True)
@@ -129,7 +141,7 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
     data = json.loads((directory / "registry.json").read_text(encoding="utf-8"))
     reports = {
         entry["id"]: Report(id=entry["id"], path=directory / entry["file"], sha256=entry["sha256"],
-                            title_th=entry["title_th"], title_en=entry["title_en"],
+                            title_th=entry["title_th"], title_en=entry.get("title_en") or "",
                             agency=entry["agency"], meta=entry)
         for entry in data["reports"]
     }

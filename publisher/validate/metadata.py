@@ -10,6 +10,8 @@ from functools import lru_cache
 import jsonschema
 
 from publisher.settings import schema_file, shipped_schema
+from publisher.extract.problems import did_you_mean
+from publisher.extract.recipe_check import THAI, gdc_keys, vocabularies
 from publisher.reports.registry import Registry
 from publisher.validate.findings import Finding, canonical, rules
 
@@ -20,14 +22,6 @@ OTHER_VALUES = ("อื่นๆ", "ข้อมูลประเภทอื�
 # a missing element whose own rule is more precise than "mandatory element missing"
 MISSING_RULES = {"title": "gdc.title", "title_en": "gdc.title", "description": "gdc.title",
                  "description_en": "gdc.title"}
-
-
-@lru_cache(maxsize=1)
-def vocabularies() -> dict[str, tuple[bool, list[str]]]:
-    """thai_gdc field -> (multi-valued?, allowed values) from the portal's own schema."""
-    schema = json.loads(CKAN_SCHEMA_FILE.read_text(encoding="utf-8"))
-    return {f["field_name"]: (f.get("preset") == "multiple_select", [c["value"] for c in f["choices"]])
-            for f in schema["dataset_fields"] if f.get("choices")}
 
 
 @lru_cache(maxsize=1)
@@ -70,6 +64,12 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
             where = "gdc.allow_harvest"
             message = f"allow_harvest is True but data_category is {gdc.get('data_category')!r}"
         found.append(Finding(rule, package, file, message, field=where))
+    for name in gdc:
+        if name not in gdc_keys():
+            found.append(Finding("gdc.unknown-key", package, file, f"gdc.{name} is not a GD-Catalog field "
+                                 "(it would be published and ignored); " + (did_you_mean(name, gdc_keys()) or
+                                                                            "remove it"), field=f"gdc.{name}"))
+    found += thai_title_findings(descriptor, package, file)
     for name, value in gdc.items():
         if name not in vocabularies():
             continue
@@ -119,6 +119,24 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
         if isinstance(value, str) and canonical(value) != value:   # a tag the search would not find
             found.append(Finding("gdc.nfc", package, file, f"keyword {index + 1} is not NFC, or has a decomposed "
                                  "sara am", field=f"keywords[{index}]"))
+    return found
+
+
+def thai_title_findings(descriptor: dict, package: str, file: str) -> list[Finding]:
+    """A resource, and every field of its schema, has a Thai title (an English one is not enough)."""
+    found = []
+    for resource in descriptor.get("resources") or []:
+        if not isinstance(resource, dict):
+            continue
+        name = resource.get("name")
+        if not THAI.search(str(resource.get("title") or "")):
+            found.append(Finding("gdc.title-th", package, file, f"resource {name!r} has no Thai title",
+                                 field=f"resources.{name}.title"))
+        schema = resource.get("schema") if isinstance(resource.get("schema"), dict) else {}
+        for spec in schema.get("fields") or []:
+            if isinstance(spec, dict) and not THAI.search(str(spec.get("title") or "")):
+                found.append(Finding("gdc.title-th", package, file, f"resource {name!r}: field "
+                                     f"{spec.get('name')!r} has no Thai title", field=f"resources.{name}.{spec.get('name')}"))
     return found
 
 

@@ -43,7 +43,7 @@ def ocr_findings(descriptor_path: Path, package: str, registry: Registry) -> lis
             if report is None or spec.get("confirmed") is True or not (spec.get("numbers") or spec.get("dates")):
                 continue
             try:
-                first = report.locate(spec["quote"])
+                first = report.find(spec["quote"])[0]
             except (ReportError, KeyError):
                 continue
             read = _unchanged_ocr(report, range(first, first + spec["quote"].count("\n") + 1))

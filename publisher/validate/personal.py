@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 from publisher.extract import thai
-from publisher.reports.registry import load_registry
+from publisher.reports.registry import ReportError, load_registry
 
 # the data class that must hold no personal data (a dataset not validly classed counts as it)
 PUBLIC = "ข้อมูลสาธารณะ"
@@ -41,8 +41,12 @@ def known_surnames() -> frozenset[str]:
     anywhere, titled or not, since the same people also appear in untitled lists."""
     names = set()
     for report in load_registry().reports.values():
-        if report.path.exists():
-            for line in report.lines:
+        try:
+            lines = report.lines if report.path.exists() else []
+        except ReportError:
+            continue  # a report changed since it was registered: package.report-changed says it
+        if lines:
+            for line in lines:
                 for match in PERSON.finditer(line):
                     if not any(match.group(0).startswith(word) for word in NOT_NAMES):
                         surname = match.group(0).split()[-1]

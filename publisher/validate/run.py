@@ -14,6 +14,7 @@ from publisher.validate.cells import cell_findings, classed_public, descriptor_t
 from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
 from publisher.validate.findings import Finding, Result, relative_path
+from publisher.validate.freshness import freshness_findings
 from publisher.validate.metadata import metadata_findings
 from publisher.validate.ocr import ocr_findings
 from publisher.validate.tables import frictionless_findings, table_findings
@@ -55,6 +56,9 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
     if any(f.rule == "package.shape" for f in refused):
         return refused
     found = refused + descriptor_text_findings(descriptor, package, file)
+    found += freshness_findings(descriptor_path, descriptor, package, registry)
+    if any(f.rule == "package.report-changed" for f in found):
+        return found  # its provenance cannot be read: rebuild first
     blocked = bool(refused)
     if not blocked:
         public = classed_public(descriptor)
