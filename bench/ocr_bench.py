@@ -6,7 +6,11 @@ Debian's Thai font Laksaman (TH Sarabun's metric twin). Each page is rendered wi
 at 300 dpi and read by the same function ``publisher reports add`` uses for scanned pages.
 The truth for a page is its PDF text layer (pdftotext), which LibreOffice writes exactly.
 
-Printed per page and in total:
+Each page is read twice in the same run: with the settings ``publisher reports add`` uses now
+(publisher/reports/ocr.py) and with the earlier ones (300 dpi, page segmentation mode 4), so the
+two are compared side by side on the same pages and the same machine load.
+
+Printed per page and in total, for each setting:
 - character error rate: Levenshtein distance / reference length, whitespace removed (Thai
   is written without spaces between words, so spacing is not counted);
 - numbers read right: the share of the reference's numeric tokens (publisher's tokeniser)
@@ -44,6 +48,9 @@ from publisher.validate.findings import canonical  # noqa: E402
 
 FONT = "Laksaman"
 RESULTS = ROOT / "bench" / "results" / "ocr.json"
+SETTINGS = {"current": (ocr.RESOLUTION, ocr.PAGE_SEGMENTATION), "earlier": (300, 4)}   # (dpi, psm)
+TOTALS = ("characters", "errors", "numbers", "numbers_right", "values_right", "thai_digit_numbers",
+          "thai_digit_numbers_right")
 
 
 def to_html(text: str) -> str:
@@ -117,6 +124,19 @@ def score_page(truth: str, read: str) -> dict:
             "thai_digit_numbers": sum(thai_wanted.values()), "thai_digit_numbers_right": sum((thai_wanted & got).values())}
 
 
+def summarise(pages: list[dict], dpi: int, psm: int) -> dict:
+    total = {key: sum(p[key] for p in pages) for key in TOTALS}
+    return {"resolution_dpi": dpi, "page_segmentation": psm,
+            "character_error_rate": round(total["errors"] / max(total["characters"], 1), 4),
+            "numbers_read_right": round(total["numbers_right"] / max(total["numbers"], 1), 4),
+            "number_values_read_right": round(total["values_right"] / max(total["numbers"], 1), 4),
+            "thai_digit_numbers_read_right": round(total["thai_digit_numbers_right"]
+                                                   / max(total["thai_digit_numbers"], 1), 4),
+            "arabic_digit_numbers_read_right": round((total["numbers_right"] - total["thai_digit_numbers_right"])
+                                                     / max(total["numbers"] - total["thai_digit_numbers"], 1), 4),
+            **total, "per_page": pages}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", nargs="+", default=["000", "004"])
@@ -126,32 +146,26 @@ def main() -> int:
     if missing or not ocr.available():
         print(f"missing: {missing or ['tesseract']}; run stack/install-report-tools.sh", file=sys.stderr)
         return 2
-    pages = []
+    pages: dict[str, list[dict]] = {name: [] for name in SETTINGS}
     with tempfile.TemporaryDirectory(prefix="ocr-bench-") as tmp:   # absolute: LibreOffice's profile URL needs it
         pdfs = make_pdfs(args.reports, Path(tmp))
         todo = [(pdf, n) for pdf in pdfs for n in range(1, page_count(pdf) + 1)][:args.pages]
         for pdf, number in todo:
-            image = ocr.render_page(pdf, number, Path(tmp))
-            result = {"pdf": pdf.stem, "page": number, **score_page(reference(pdf, number), ocr.read_image(image))}
-            pages.append(result)
-            print(f"{pdf.stem} p{number}: CER {result['errors'] / max(result['characters'], 1):.3f}, numbers "
-                  f"{result['numbers_right']}/{result['numbers']} exact, {result['values_right']} by value",
-                  file=sys.stderr)
-    total = {key: sum(p[key] for p in pages) for key in ("characters", "errors", "numbers", "numbers_right",
-                                                          "values_right", "thai_digit_numbers",
-                                                          "thai_digit_numbers_right")}
-    summary = {"tool": ocr.version(), "languages": ocr.LANGUAGES, "resolution_dpi": ocr.RESOLUTION, "font": FONT,
-               "pages": len(pages), "character_error_rate": round(total["errors"] / max(total["characters"], 1), 4),
-               "numbers_read_right": round(total["numbers_right"] / max(total["numbers"], 1), 4),
-               "number_values_read_right": round(total["values_right"] / max(total["numbers"], 1), 4),
-               "thai_digit_numbers_read_right": round(total["thai_digit_numbers_right"]
-                                                      / max(total["thai_digit_numbers"], 1), 4),
-               "arabic_digit_numbers_read_right": round((total["numbers_right"] - total["thai_digit_numbers_right"])
-                                                        / max(total["numbers"] - total["thai_digit_numbers"], 1), 4),
-               **total, "per_page": pages}
+            truth = reference(pdf, number)
+            for name, (dpi, psm) in SETTINGS.items():
+                image = ocr.render_page(pdf, number, Path(tmp), dpi)
+                result = {"pdf": pdf.stem, "page": number, **score_page(truth, ocr.read_image(image, psm))}
+                pages[name].append(result)
+                print(f"{pdf.stem} p{number} {name} ({dpi} dpi, psm {psm}): CER "
+                      f"{result['errors'] / max(result['characters'], 1):.3f}, numbers "
+                      f"{result['numbers_right']}/{result['numbers']} exact, {result['values_right']} by value",
+                      file=sys.stderr)
+    summary = {"tool": ocr.version(), "languages": ocr.LANGUAGES, "font": FONT, "pages": len(todo),
+               **{name: summarise(pages[name], *SETTINGS[name]) for name in SETTINGS}}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in summary.items() if k != "per_page"}, ensure_ascii=False, indent=2))
+    print(json.dumps({k: ({kk: vv for kk, vv in v.items() if kk != "per_page"} if isinstance(v, dict) else v)
+                      for k, v in summary.items()}, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -22,12 +22,16 @@ class Score:
     quotes: int = 0
     relocated: int = 0
     values: int = 0
+    located_values: int = 0      # the values of the quotes and tables that were re-located
     identical: int = 0
     missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
 
     def line(self, label: str) -> str:
         return (f"{label}: quotes re-located {self.relocated}/{self.quotes} ({share(self.relocated, self.quotes)}), "
-                f"values identical {self.identical}/{self.values} ({share(self.identical, self.values)})")
+                f"values identical {self.identical}/{self.located_values} of the re-located "
+                f"({share(self.identical, self.located_values)}), {self.identical}/{self.values} of all "
+                f"({share(self.identical, self.values)})")
 
 
 def share(part: int, whole: int) -> str:
@@ -82,7 +86,12 @@ def score(today: Registry, again: Registry) -> Score:
                     result.missing.append(f"{recipe_path.parent.name}/{resource['name']} table: {str(exc)[:160]}")
                     continue
                 result.relocated += 1
-                result.identical += sum(1 for a, b in zip(expected, got) if a == b)
+                result.located_values += len(expected)
+                same = sum(1 for a, b in zip(expected, got) if a == b)
+                result.identical += same
+                if same < len(expected):
+                    result.changed.append(f"{recipe_path.parent.name}/{resource['name']} table: "
+                                          f"{len(expected) - same} row(s) differ")
             for spec in resource.get("rows", []):
                 report_id = str(spec.get("report") or resource.get("report") or "")
                 if report_id not in again.reports:
@@ -96,5 +105,8 @@ def score(today: Registry, again: Registry) -> Score:
                     result.missing.append(f"{recipe_path.parent.name}/{resource['name']}: {spec['quote'][:100]!r}")
                     continue
                 result.relocated += 1
+                result.located_values += 1
                 result.identical += int(expected == got)
+                if expected != got:
+                    result.changed.append(f"{recipe_path.parent.name}/{resource['name']}: {spec['quote'][:100]!r}")
     return result

@@ -26,6 +26,8 @@ class Block:
     ocr: bool = False                           # read from a page image
     size: float = 0.0                           # font size of a heading in a PDF, for its level
     runs_on: bool = False                       # a paragraph whose last line was full at a page's end
+    room: float = float("inf")                  # points left free at the end of a PDF page's last line
+    lead: float = 0.0                           # points the first word of a PDF page's first line takes
 
 
 @dataclass

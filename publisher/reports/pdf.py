@@ -2,7 +2,8 @@
 lines (pdfplumber), and pages without a text layer sent to OCR.
 
 PDFium is the text engine of Chrome: it keeps Thai marks in their order and the space a line
-wrap left at its end, where pdfminer and pdftotext misplace marks or add spaces. pdfplumber
+wrap left at its end, where pdfminer and pdftotext misplace marks or add spaces; what it moves
+out of an /ActualText span is put back in place (pdf_chars.py). pdfplumber
 finds tables from the lines drawn around their cells; their text is then read from PDFium
 inside each cell. Running headers and footers (a line repeated on most pages, near the top or
 bottom) and page numbers are dropped, and wrapped lines are joined into paragraphs.
@@ -18,10 +19,10 @@ from pathlib import Path
 
 import pdfplumber
 import pypdfium2
-import pypdfium2.raw as pdfium_raw
 
 from publisher.reports import ocr
 from publisher.reports.document import Block, Document, IntakeError, trim_row
+from publisher.reports.pdf_chars import Char, line_text, page_lines
 from publisher.reports.repair import join_wrapped, repair_thai
 
 MIN_TEXT_CHARS = 20          # fewer printable characters than this: the page has no text layer
@@ -68,12 +69,12 @@ def _read(path: Path, pdf: pypdfium2.PdfDocument, plumber) -> Document:
     for index in range(len(pdf)):
         page = pdf[index]
         height = page.get_height()
-        textpage = page.get_textpage()
-        lines = _lines(textpage, height)
+        chars = page_lines(page, page.get_textpage())
+        lines = _lines(chars, height)
         if sum(len(line.text.strip()) for line in lines) < MIN_TEXT_CHARS:
             blank_pages.append(index + 1)
             continue
-        tables, boxes = _tables(plumber.pages[index], textpage, height, notes, index + 1)
+        tables, boxes = _tables(plumber.pages[index], chars, height, notes, index + 1)
         inside = [line for line in lines if not any(_within(line, box) for box in boxes)]
         pages.append((index + 1, inside, tables, boxes))
     if blank_pages:
@@ -108,30 +109,24 @@ def _read(path: Path, pdf: pypdfium2.PdfDocument, plumber) -> Document:
                     pages=len(pdf), ocr_pages=ocr_pages, notes=notes)
 
 
-def _lines(textpage, height: float) -> list[Line]:
+def _lines(chars: list[list[Char]], height: float) -> list[Line]:
     """PDFium's lines with their geometry; a piece it split off the same baseline (a low vowel
     such as ู is sometimes set apart) is joined back to the line it belongs to."""
-    count = textpage.count_chars()
-    if count <= 0:
-        return []
-    text = textpage.get_text_range(0, count).replace("\x02", "-")  # PDFium marks a hyphen at a line end
     lines: list[Line] = []
-    start = 0
-    for piece in text.split("\r\n") if len(text) == count else [text]:
-        indexes = range(start, min(start + len(piece), count))
-        start += len(piece) + 2
-        boxes = [textpage.get_charbox(i) for i in indexes if not piece[i - indexes.start].isspace()]
+    for piece_chars in chars:
+        piece = line_text(piece_chars)
+        boxes = [c.box for c in piece_chars if not c.text.isspace()]
         if not boxes or not piece.strip():
             continue
-        sizes = [pdfium_raw.FPDFText_GetFontSize(textpage.raw, i) for i in indexes]
-        seats = [textpage.get_charbox(i)[1] for i in indexes if not _MARKS.match(piece[i - indexes.start])]
+        seats = [c.box[1] for c in piece_chars if not _MARKS.match(c.text)]
+        start = min((c.box[0] for c in piece_chars if not _MARKS.match(c.text)), default=0.0)
         line = Line(text=piece, left=min(b[0] for b in boxes), right=max(b[2] for b in boxes),
                     top=height - max(b[3] for b in boxes), bottom=height - min(b[1] for b in boxes),
-                    size=max(statistics.median(sizes), 1.0),
+                    size=max(statistics.median(c.size for c in piece_chars), 1.0),
                     baseline=height - statistics.median(seats) if seats else float("nan"))
         previous = lines[-1] if lines else None
         if previous is not None and (not seats or (abs(line.baseline - previous.baseline) < 0.3 * line.size
-                                                   and line.left >= previous.right - 2)):
+                                                   and start >= previous.right - 2)):
             previous.text += piece
             previous.right = max(previous.right, line.right)
             previous.top, previous.bottom = min(previous.top, line.top), max(previous.bottom, line.bottom)
@@ -142,8 +137,8 @@ def _lines(textpage, height: float) -> list[Line]:
     return lines
 
 
-def _tables(page, textpage, height: float, notes: list[str], number: int):
-    """Each ruled table of the page as rows of cells, read by PDFium inside each cell."""
+def _tables(page, chars: list[list[Char]], height: float, notes: list[str], number: int):
+    """Each ruled table of the page as rows of cells, read from PDFium's characters inside each cell."""
     tables, boxes = [], []
     try:
         found = page.find_tables()
@@ -158,9 +153,7 @@ def _tables(page, textpage, height: float, notes: list[str], number: int):
                 if cell is None:
                     cells.append("")
                     continue
-                left, top, right, bottom = cell
-                raw = textpage.get_text_bounded(left=left, bottom=height - bottom, right=right, top=height - top)
-                parts = [repair_thai(p) for p in raw.replace("\r\n", "\n").split("\n")]
+                parts = [repair_thai(p) for p in _cell_lines(chars, cell, height)]
                 text = ""
                 for part in parts:
                     text = join_wrapped(text, part)
@@ -171,6 +164,18 @@ def _tables(page, textpage, height: float, notes: list[str], number: int):
         tables.append(rows)
         boxes.append(table.bbox)
     return tables, boxes
+
+
+def _cell_lines(chars: list[list[Char]], cell: tuple, height: float) -> list[str]:
+    """The text of each line inside a cell: the characters whose middle lies within it."""
+    left, top, right, bottom = cell
+    out = []
+    for line in chars:
+        inside = [c for c in line if left <= (c.box[0] + c.box[2]) / 2 <= right
+                  and top <= height - (c.box[1] + c.box[3]) / 2 <= bottom]
+        if inside:
+            out.append(line_text(inside))
+    return out
 
 
 def _within(line: Line, box: tuple) -> bool:
@@ -247,23 +252,38 @@ def _page_blocks(lines: list[Line], tables, boxes, number: int, spacing: float) 
     for block in blocks:
         block.text = block.text.strip()
     if blocks and blocks[-1].kind == "paragraph" and previous is not None and items[-1][0] == "line":
-        blocks[-1].runs_on = previous.right >= max(line.right for line in lines) - 1.5 * base
+        room = max(line.right for line in lines) - previous.right
+        blocks[-1].runs_on = room <= 1.5 * base
+        blocks[-1].room = room
+    first = next((item for kind, item in items if kind == "line"), None)
+    if blocks and blocks[0].kind == "paragraph" and first is not None and items[0][0] == "line":
+        blocks[0].lead = _lead(first)
     return blocks
+
+
+def _lead(line: Line) -> float:
+    """How wide the line's first word (up to its first space) is: were the paragraph begun on
+    the page before, it would have stood at the end of that page's last line had it fitted."""
+    text = line.text.strip()
+    word = text.split(" ", 1)[0]
+    spacing = len(_MARKS.sub("", text)) or 1
+    return (line.right - line.left) * len(_MARKS.sub("", word)) / spacing
 
 
 def _merge_across_pages(blocks: list[Block]) -> list[Block]:
     """A table that goes on over a page break is one table, and so is a paragraph whose last
-    line on a page was full. Headings get their level from their size (largest is 1)."""
+    line on a page was full, or left less room than the next page's first word needed. Headings get their level from their size (largest is 1)."""
     sizes = sorted({b.size for b in blocks if b.kind == "heading"}, reverse=True)
     merged: list[Block] = []
     for block in blocks:
         if block.kind == "heading":
             block.level = sizes.index(block.size) + 1
         previous = merged[-1] if merged else None
-        if (previous is not None and previous.kind == "paragraph" and previous.runs_on and block.kind == "paragraph"
+        if (previous is not None and previous.kind == "paragraph" and block.kind == "paragraph"
+                and (previous.runs_on or previous.room < block.lead)
                 and previous.page != block.page and not block.ocr and not _ITEM.match(block.text)):
             previous.text = join_wrapped(previous.text, block.text)
-            previous.page, previous.runs_on = block.page, block.runs_on
+            previous.page, previous.runs_on, previous.room = block.page, block.runs_on, block.room
             continue
         if merged and block.kind == "table" and merged[-1].kind == "table" and merged[-1].page != block.page:
             merged[-1].rows += block.rows
