@@ -22,9 +22,8 @@ import ckanapi
 from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
-from publisher.catalog.local import (LocalIndex, Progress, dataset_name, index_local, load_local,  # noqa: F401
-                                     package_dirs, protected)
-from publisher.catalog.pages import Page, Paging, check_agencies, last_steps, plan_pages, show_or_none
+from publisher.catalog.local import LocalIndex, Progress, index_local
+from publisher.catalog.pages import Page, Paging, check_agencies, last_steps, plan_pages
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, StreamedPlan, dataset_step
 from publisher.catalog.plan_file import PlanFileError, saved_digest
 from publisher.catalog.state import PAGE, PortalState
@@ -140,7 +139,7 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
             progress("page", str(page.number), page.number, 0)
     tail, the_plan.refused = last_steps(paging, prune, prune_share)
     planned(tail)
-    report.stale_index = sorted(paging.stale_index)
+    report.stale_index = sorted(set(report.stale_index) | paging.stale_index)   # and what read-backs found
     if apply and tail:
         apply(Page(paging.pages + 1, {}, {}, [], {}, tail))
 
