@@ -147,15 +147,16 @@ def template() -> dict:
     return {k: source[k] for k in ("keywords", "groups", "licenses", "organization", "gdc")}
 
 
-def package(index: int, prefix: str = "bench", seed: int = SEED) -> tuple[dict, dict[str, bytes]]:
-    """(descriptor, {path: bytes}) of package ``index``."""
-    rng = random.Random(f"{seed}:{index}")
+def package(index: int, prefix: str = "bench", seed: int = SEED, tables: int = len(TABLES),
+            rows: tuple[int, int] = ROWS) -> tuple[dict, dict[str, bytes]]:
+    """(descriptor, {path: bytes}) of package ``index``; ``tables`` and ``rows`` make a lighter one."""
+    rng, row_range = random.Random(f"{seed}:{index}"), rows
     topic, province = rng.choice(TOPICS), rng.choice(provinces())
     reports = load_registry().reports
     resources, files, used = [], {}, set()
-    for name, title, title_en, columns in TABLES:
+    for name, title, title_en, columns in TABLES[:tables]:
         fields = columns + SOURCE_FIELDS
-        rows = [_row(name, n, rng) for n in range(1, rng.randint(*ROWS) + 1)]
+        rows = [_row(name, n, rng) for n in range(1, rng.randint(*row_range) + 1)]
         used |= {r["source_report"] for r in rows}
         data = render(fields, rows)
         path = f"data/{name}.csv"
@@ -188,13 +189,14 @@ def package(index: int, prefix: str = "bench", seed: int = SEED) -> tuple[dict, 
     return descriptor, files
 
 
-def generate(count: int, target: Path, prefix: str = "bench", seed: int = SEED) -> list[Path]:
+def generate(count: int, target: Path, prefix: str = "bench", seed: int = SEED, tables: int = len(TABLES),
+             rows: tuple[int, int] = ROWS) -> list[Path]:
     """Write ``count`` packages as ``target/<prefix>-NNNN/``; the folder is emptied first."""
     if target.exists():
         shutil.rmtree(target)
     folders = []
     for index in range(count):
-        descriptor, files = package(index, prefix, seed)
+        descriptor, files = package(index, prefix, seed, tables, rows)
         folder = target / descriptor["name"]
         for path, data in files.items():
             (folder / path).parent.mkdir(parents=True, exist_ok=True)

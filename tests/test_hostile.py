@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from publisher import packages
-from publisher.catalog.sync import load_local, sync
+from publisher.catalog.local import load_local
+from publisher.catalog.sync import sync
 from publisher.extract.recipes import RecipeError
 from publisher.validate.findings import Finding, rules
 from publisher.validate.run import validate

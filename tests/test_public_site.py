@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from publisher.catalog.map import DATAPACKAGE, RESOURCE_KEY
-from publisher.catalog.sync import package_dirs
+from publisher.catalog.local import package_dirs
 from publisher.packages import PACKAGES_DIR
 from tests.conftest import ARTIFACTS, ROOT, publisher
 from tests.test_portal_browser import browser  # noqa: F401  (the same headless chromium)

@@ -265,7 +265,7 @@ def test_a_duplicate_descriptor_resource_is_planned_for_deletion(local):
 
 def test_a_package_that_passed_is_not_validated_again_until_a_byte_changes(tmp_path, monkeypatch, unique):
     from publisher.catalog import validated
-    from publisher.catalog.sync import load_local
+    from publisher.catalog.local import load_local
     from tests.catalog_copy import copy_catalog
 
     monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
@@ -304,7 +304,7 @@ def test_a_table_is_marked_loaded_on_upload_only_if_one_call_loads_it_whole(tmp_
 
 def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned(tmp_path, monkeypatch, unique):
     from publisher.catalog import validated
-    from publisher.catalog.sync import load_local, protected
+    from publisher.catalog.local import load_local, protected
     from tests.catalog_copy import copy_catalog, descriptor_of
 
     monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")
@@ -329,7 +329,7 @@ def test_an_invalid_package_in_a_folder_named_unlike_its_dataset_is_never_pruned
 def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_others_go_on(tmp_path, monkeypatch,
                                                                                            unique):
     from publisher.catalog import validated
-    from publisher.catalog.sync import load_local
+    from publisher.catalog.local import load_local
     from tests.catalog_copy import copy_catalog
 
     monkeypatch.setattr(validated, "CACHE_FILE", tmp_path / "validated.json")

@@ -85,10 +85,81 @@ class Plan:
 
     def digest(self) -> str:
         """What a saved plan is checked against: the steps, not the portal's old values."""
-        steps = [[o.kind, o.name, o.action, sorted(o.changes)] for o in self.owners] + \
-                [[d.name, d.action, sorted(d.changes),
-                  [[r.key, r.action, sorted(r.changes), r.datastore, r.views] for r in d.resources]] for d in self.datasets]
-        return hashlib.sha256(json.dumps(steps, ensure_ascii=False).encode()).hexdigest()
+        hasher = StepDigest()
+        for owner in self.owners:
+            hasher.owner(owner)
+        for dataset in self.datasets:
+            hasher.dataset(dataset)
+        return hasher.hexdigest()
+
+
+class StepDigest:
+    """A plan's digest fed one step at a time, owners and datasets hashed apart: a plan made page
+    by page meets its owners among its datasets, and a saved one is read back as a stream."""
+
+    def __init__(self) -> None:
+        self._owners, self._datasets = hashlib.sha256(), hashlib.sha256()
+
+    def owner(self, step) -> None:
+        o = step if isinstance(step, dict) else asdict(step)
+        self._owners.update(_line([o["kind"], o["name"], o["action"], sorted(o["changes"])]))
+
+    def dataset(self, step) -> None:
+        if isinstance(step, dict):
+            resources = [[r["key"], r["action"], sorted(r["changes"]), r["datastore"], r["views"]]
+                         for r in step["resources"]]
+            self._datasets.update(_line([step["name"], step["action"], sorted(step["changes"]), resources]))
+        else:
+            resources = [[r.key, r.action, sorted(r.changes), r.datastore, r.views] for r in step.resources]
+            self._datasets.update(_line([step.name, step.action, sorted(step.changes), resources]))
+
+    def hexdigest(self) -> str:
+        return hashlib.sha256((self._owners.hexdigest() + self._datasets.hexdigest()).encode()).hexdigest()
+
+
+def _line(item: list) -> bytes:
+    return json.dumps(item, ensure_ascii=False).encode() + b"\n"
+
+
+class StreamedPlan(Plan):
+    """A plan made and applied page by page: it counts and digests every step, and keeps the
+    dataset steps only when asked to (``keep``), so a run over 10,000 datasets holds none."""
+
+    def __init__(self, keep: bool = True) -> None:
+        super().__init__()
+        self.keep = keep
+        self.tally: dict[str, int] = {}
+        self.hasher = StepDigest()
+
+    def add_owner(self, step: OwnerStep) -> None:
+        self.owners.append(step)
+        self.hasher.owner(step)
+
+    def add_dataset(self, step: DatasetStep) -> None:
+        self.tally[step.action] = self.tally.get(step.action, 0) + 1
+        for resource in step.resources:
+            if resource.action in ("reupload", "create"):
+                key = f"resources_{resource.action}"
+                self.tally[key] = self.tally.get(key, 0) + 1
+        self.hasher.dataset(step)
+        if self.keep:
+            self.datasets.append(step)
+
+    def counts(self) -> dict[str, int]:
+        out = {k: v for k, v in self.tally.items() if not k.startswith("resources_")}
+        for kind in ("reupload", "create"):
+            out[f"resources_{kind}"] = self.tally.get(f"resources_{kind}", 0)
+        out["owners_changed"] = sum(o.action != "unchanged" for o in self.owners)
+        return out
+
+    def empty(self) -> bool:
+        counts = self.counts()
+        return not any(n for action, n in counts.items() if action not in (
+            "unchanged", "skip", "resources_reupload", "resources_create", "owners_changed")) \
+            and not counts["owners_changed"]
+
+    def digest(self) -> str:
+        return self.hasher.hexdigest()
 
 
 def fingerprint(fields: dict) -> str:
@@ -241,12 +312,19 @@ def make_plan(local: list[LocalDataset], state, wanted_organizations: dict[str, 
         plan.datasets.append(DatasetStep(name, "skip", reason=skipped[name]))
     if prune:
         live = {n: d for n, d in state.datasets.items() if d.get("state") != "deleted"}
-        gone = sorted(set(live) - local_names)
-        if gone and (not local_names or len(gone) / len(live) > prune_share):
-            plan.refused = (f"--prune would delete {len(gone)} of {len(live)} managed dataset(s) "
-                            f"({len(gone) / len(live):.0%}), more than the limit of {prune_share:.0%}: "
-                            f"{', '.join(gone[:10])}{' …' if len(gone) > 10 else ''}")
-        else:
-            plan.datasets += [DatasetStep(n, "delete", live[n]["id"], reason="no longer in the repository")
-                              for n in gone]
+        gone = [(n, live[n]["id"]) for n in sorted(set(live) - local_names)]
+        steps, plan.refused = prune_steps(gone, len(live), bool(local_names), prune_share)
+        plan.datasets += steps
     return plan
+
+
+def prune_steps(gone: list[tuple[str, str]], live: int, any_local: bool,
+                prune_share: float) -> tuple[list[DatasetStep], str | None]:
+    """Delete steps for ``gone`` (name, id) of the ``live`` managed datasets, or why not: a
+    prune of more than ``prune_share`` of them (or of all, with no local package) is refused."""
+    if gone and (not any_local or len(gone) / live > prune_share):
+        names = [n for n, _ in gone]
+        return [], (f"--prune would delete {len(gone)} of {live} managed dataset(s) "
+                    f"({len(gone) / live:.0%}), more than the limit of {prune_share:.0%}: "
+                    f"{', '.join(names[:10])}{' …' if len(gone) > 10 else ''}")
+    return [DatasetStep(n, "delete", i, reason="no longer in the repository") for n, i in gone], None

@@ -2,7 +2,7 @@
 
 One ``package_search`` page per 1,000 datasets returns every managed dataset (private, draft
 and deleted ones too) with its resources, organization and groups, so a no-op sync costs
-about N/1000 calls and downloads nothing. Organizations and groups come along with their
+about N/1000 calls and downloads nothing; sync holds one page at a time. Organizations and groups come along with their
 datasets; only those no dataset of ours belongs to yet are looked up one by one.
 
 The search index holds extras as tokenised text, so a query for the catalog ``test`` also
@@ -25,28 +25,50 @@ class PortalState:
     organizations: dict[str, dict] = field(default_factory=dict)   # name -> organization dict
     groups: dict[str, dict] = field(default_factory=dict)          # name -> group dict
     duplicates: list[str] = field(default_factory=list)            # names seen twice while paging
+    last: str | None = None      # the last name a page read: the next page starts after it
+    more: bool = False           # datasets past ``last`` are still to be read
+
+
+def read_page(call, catalog: str = MARKER, after: str | None = None, page: int = PAGE) -> PortalState:
+    """One page of managed datasets, by name, those named after ``after``. Pages follow names,
+    not offsets, so datasets that sync creates between two reads (always named within a page
+    already read) never shift the next page."""
+    query = f'{_extra_field(MARKER_KEY)}:"{catalog}"'
+    if after is not None:
+        query += f' AND name:{{"{after}" TO *]'
+    result = call("package_search", fq=query, rows=page, start=0, sort="name asc", include_private=True,
+                  include_drafts=True, include_deleted=True)
+    found = result["results"]
+    state = PortalState(last=found[-1]["name"] if found else after, more=bool(found) and len(found) < result["count"])
+    for dataset in found:
+        if catalog_of(dataset) != catalog:
+            continue
+        if dataset["name"] in state.datasets:
+            state.duplicates.append(dataset["name"])
+        state.datasets[dataset["name"]] = dataset
+        organization = dataset.get("organization")
+        if organization:
+            state.organizations.setdefault(organization["name"], organization)
+        for group in dataset.get("groups", []):
+            state.groups.setdefault(group["name"], group)
+    return state
 
 
 def read_datasets(call, catalog: str = MARKER, page: int = PAGE) -> PortalState:
+    """Every managed dataset at once (sync itself reads them a page at a time)."""
     state = PortalState()
-    start = 0
+    after = None
     while True:
-        result = call("package_search", fq=f'{_extra_field(MARKER_KEY)}:"{catalog}"', rows=page, start=start,
-                      sort="name asc", include_private=True, include_drafts=True, include_deleted=True)
-        for dataset in result["results"]:
-            if catalog_of(dataset) != catalog:
-                continue
-            if dataset["name"] in state.datasets:
-                state.duplicates.append(dataset["name"])
-            state.datasets[dataset["name"]] = dataset
-            organization = dataset.get("organization")
-            if organization:
-                state.organizations.setdefault(organization["name"], organization)
-            for group in dataset.get("groups", []):
-                state.groups.setdefault(group["name"], group)
-        start += len(result["results"])
-        if not result["results"] or start >= result["count"]:
+        one = read_page(call, catalog, after, page)
+        state.duplicates += one.duplicates + [n for n in one.datasets if n in state.datasets]
+        state.datasets.update(one.datasets)
+        for name, organization in one.organizations.items():
+            state.organizations.setdefault(name, organization)
+        for name, group in one.groups.items():
+            state.groups.setdefault(name, group)
+        if not one.more:
             return state
+        after = one.last
 
 
 def _extra_field(key: str) -> str:

@@ -1,12 +1,15 @@
-"""plan and sync: validate the local packages, read the portal, diff, apply, re-read.
+"""plan and sync: validate the local packages, then a page at a time: read, plan, apply, read back.
 
 Invalid packages are skipped and reported, never published (and never pruned). One failing
 dataset does not stop the others. The run report says what was done, with how many requests.
+A page is a page of the portal's managed datasets (one request per 1,000) and the local
+packages it covers (publisher/catalog/pages.py): a run holds one page whatever the catalog's
+size, and a run killed between two pages leaves the pages before it done.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -19,20 +22,21 @@ import ckanapi
 from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
-from publisher.catalog.reports import reports_datasets
-from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
-from publisher.catalog.state import PortalState, complete, read_datasets
+from publisher.catalog.local import LocalIndex, Progress, index_local
+from publisher.catalog.pages import Page, Paging, check_agencies, last_steps, plan_pages
+from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, StreamedPlan, dataset_step
+from publisher.catalog.plan_file import PlanFileError, saved_digest
+from publisher.catalog.state import PAGE, PortalState
 from publisher.catalog.validated import ValidatedCache
-from publisher.gate.documents import DocumentError, load_json
 from publisher.packages import PACKAGES_DIR
 from publisher.validate.findings import Result
-from publisher.validate.run import validate as validate_packages
 
-Progress = Callable[[str, str, int, int], None]   # (event, name, done, total)
+Steps = Callable[[DatasetStep], None]     # each dataset step, as it is planned
 
 EXIT_OK, EXIT_INVALID, EXIT_API = 0, 1, 2
 RETRY_PAUSE = 1.0
 VERIFY_BATCH = 500      # datasets read back per package_search
+PAGE_SIZE_ENV = "PUBLISHER_SYNC_PAGE"     # datasets per page, at most 1,000 (tests use a few)
 
 
 class StalePlan(RuntimeError):
@@ -53,6 +57,7 @@ class SyncReport:
     stale_index: list[str] = field(default_factory=list)   # names the search index lists more than once
     error: str = ""
     seconds: float = 0.0
+    pages: int = 0
 
     @property
     def failed(self) -> list[Outcome]:
@@ -82,176 +87,109 @@ class SyncReport:
             "writes": self.writes,
         }
 
-    def to_json(self) -> dict:
+    def to_json(self, plan: bool = True) -> dict:
+        """``plan``: with the plan's steps (a caller that streamed them leaves them out)."""
         return {
             "portal": self.portal, "dry_run": self.dry_run, "exit_code": self.exit_code,
             "summary": self.summary(), "error": self.error or None,
             "skipped": self.skipped, "refused": self.plan.refused if self.plan else None,
             "drift": self.drift, "unconverged": self.unconverged, "stale_index": self.stale_index,
             "outcomes": [asdict(o) for o in self.outcomes], "calls": self.calls,
-            "plan": self.plan.to_json() if self.plan else None, "seconds": round(self.seconds, 3),
+            **({"plan": self.plan.to_json() if self.plan else None} if plan else {}),
+            "pages": self.pages, "seconds": round(self.seconds, 3),
         }
 
 
-def package_dirs(packages_dir: Path) -> list[Path]:
-    return sorted(p.parent for p in packages_dir.glob("*/datapackage.json"))
+def page_size(env: dict[str, str] | None = None) -> int:
+    value = (os.environ if env is None else env).get(PAGE_SIZE_ENV, "")
+    return max(1, min(PAGE, int(value))) if value.strip().isdigit() else PAGE
 
 
-def dataset_name(directory: Path) -> str:
-    """The dataset a package folder publishes: its descriptor's name, else the folder's. A
-    hand-made package may name its dataset unlike its folder; an invalid one must protect the
-    dataset, not the folder."""
-    try:
-        _, descriptor = load_json(directory / "datapackage.json")   # bounded: a hostile file is refused, not parsed
-    except (OSError, DocumentError):
-        return directory.name
-    name = descriptor.get("name") if isinstance(descriptor, dict) else None
-    return name if isinstance(name, str) and name.strip() else directory.name
+def _index(packages_dir: Path, *, validate: bool, progress: Progress | None, catalog: str, revalidate: bool,
+           cache_file: Path | None, validated: Result | None, reports: bool) -> LocalIndex:
+    cache = ValidatedCache(cache_file) if validate else None
+    return index_local(packages_dir, validate, progress, catalog, revalidate, cache, validated, reports)
 
 
-def protected(packages_dir: Path, skipped: dict[str, str]) -> set[str]:
-    """The datasets of skipped packages: named by their descriptors, which a hand-made package
-    may give a name unlike its folder's."""
-    return {dataset_name(packages_dir / folder) for folder in skipped} | set(skipped)
+def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune_share: float,
+          progress: Progress | None, on_step: Steps | None, apply: Callable[[Page], None] | None) -> None:
+    """Plan a page at a time, handing each page to ``apply`` (none: a plan only); the skipped
+    packages and the prune's deletes come last, in a page of their own."""
+    report.skipped = index.skipped          # filled further as packages that cannot be datasets are met
+    check_agencies(index)
+    the_plan = report.plan = StreamedPlan(keep=on_step is None)
+    paging = Paging(index, page_size())
 
+    def planned(steps: list[DatasetStep]) -> None:
+        for step in steps:
+            the_plan.add_dataset(step)
+            if step.drift:
+                report.drift[step.name] = step.drift
+            if on_step:
+                on_step(step)
 
-def load_local(packages_dir: Path, validate: bool = True, progress: Progress | None = None,
-               catalog: str = mapping.MARKER, revalidate: bool = False, cache: ValidatedCache | None = None,
-               validated: Result | None = None, reports: bool = False
-               ) -> tuple[list[mapping.LocalDataset], dict[str, str]]:
-    """The packages to publish, and those to skip with the reason, by folder (``protected``
-    gives the dataset names the plan must then never prune). A package that passed validation before, byte for
-    byte and under the same rules, is not validated again unless ``revalidate``; nor is one
-    that ``validated`` (a result of this same run) already covers. ``reports``: also the reports
-    dataset of each agency the packages belong to."""
-    dirs = package_dirs(packages_dir)
-    skipped: dict[str, str] = {}
-    left_out: set[str] = set()        # package folders not published
-
-    def skip(directory: Path, why: str) -> None:
-        left_out.add(directory.name)
-        name = dataset_name(directory)
-        skipped.setdefault(directory.name, why if name == directory.name else f"dataset {name}: {why}")
-
-    if validate and dirs:
-        cache = cache or ValidatedCache()
-        covered = set(validated.packages) if validated is not None else set()
-        to_check = [d for d in dirs if d.name not in covered and (revalidate or not cache.known_valid(d))]
-        result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
-            if to_check else Result()
-        if validated is not None:
-            result.findings += [f for f in validated.findings if f.package in covered]
-        invalid = result.invalid_packages()
-        cache.remember([d for d in dirs if (d in to_check or d.name in covered) and d.name not in invalid])
-        errors = result.errors()
-        by_folder = {d.name: d for d in dirs}
-        for finding in errors:
-            if finding.package not in by_folder or finding.package in left_out:
-                continue
-            more = sum(f.package == finding.package for f in errors) - 1
-            skip(by_folder[finding.package], f"invalid: {finding.rule} in {finding.file}"
-                 + (f" row {finding.row}" if finding.row else "")
-                 + (f" field {finding.field}" if finding.field else "")
-                 + f" (and {more} more; run publisher validate)")
-    local = []
-    known_groups = mapping.groups()
-    for directory in dirs:
-        if directory.name in left_out:
-            continue
-        try:
-            local.append(mapping.load_dataset(directory, known_groups, catalog))
-        except mapping.MappingError as exc:
-            skip(directory, str(exc))
-    if reports:
-        found, findings = reports_datasets(known_groups, catalog, agencies={d.fields["owner_org"] for d in local})
-        local += found
-        for finding in findings:
-            if finding.severity == "error":
-                skipped.setdefault(finding.package, f"invalid: {finding.rule} in {finding.file}: {finding.message}")
-    by_name: dict[str, list[mapping.LocalDataset]] = {}
-    for dataset in local:
-        by_name.setdefault(dataset.name, []).append(dataset)
-    for name, same in by_name.items():
-        if len(same) > 1:
-            folders = ", ".join(str(d.directory) for d in same)
-            for dataset in same:
-                skip(dataset.directory, f"the dataset name {name!r} is used by several packages: {folders}")
-    return [d for d in local if d.directory.name not in left_out], skipped
-
-
-def read_state(api: Api, local: list[mapping.LocalDataset], catalog: str = mapping.MARKER
-               ) -> tuple[PortalState, dict, dict]:
-    state = read_datasets(api.call, catalog)
-    for name in sorted(set(state.duplicates)):
-        # the search index lists the name twice: only the database knows which one is real
-        real = _show(api, name)
-        if real is None:
-            state.datasets.pop(name, None)
-        else:
-            state.datasets[name] = real
-    organizations = mapping.organizations()
-    wanted_orgs = {d.fields["owner_org"] for d in local}
-    unknown = wanted_orgs - set(organizations)
-    if unknown:
-        raise SyncError(f"organization(s) {sorted(unknown)} are not agencies of reports/registry.json")
-    wanted_groups = {g["name"] for d in local for g in d.fields["groups"]}
-    complete(state, api.call, wanted_orgs, wanted_groups)
-    all_groups = mapping.groups()
-    return state, {o: organizations[o] for o in wanted_orgs}, {g: all_groups[g] for g in wanted_groups}
+    for page in plan_pages(api.call, paging, lambda name: _show(api, name)):
+        for owner in page.owners:
+            the_plan.add_owner(owner)
+        planned(page.steps)
+        if apply:
+            apply(page)
+        report.pages = page.number
+        if progress:
+            progress("page", str(page.number), page.number, 0)
+    tail, the_plan.refused = last_steps(paging, prune, prune_share)
+    planned(tail)
+    report.stale_index = sorted(set(report.stale_index) | paging.stale_index)   # and what read-backs found
+    if apply and tail:
+        apply(Page(paging.pages + 1, {}, {}, [], {}, tail))
 
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
          progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
          cache_file: Path | None = None, validated: Result | None = None,
-         reports: bool = False) -> tuple[Plan, SyncReport, Api, dict]:
+         reports: bool = False, on_step: Steps | None = None) -> tuple[Plan, SyncReport, Api, dict]:
+    """What sync would do, written nowhere. ``on_step``: given each dataset step as it is
+    planned, which the plan then does not keep (so a plan of any size is printed in flat memory)."""
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
-    cache = ValidatedCache(cache_file) if validate else None
-    local, report.skipped = load_local(packages_dir, validate, progress, catalog, revalidate, cache, validated,
-                                       reports)
-    state, organizations, groups = read_state(api, local, catalog)
-    the_plan = make_plan(local, state, organizations, groups, prune=prune, prune_share=prune_share,
-                         skipped=report.skipped, protected=protected(packages_dir, report.skipped))
-    report.plan = the_plan
-    report.drift = {d.name: d.drift for d in the_plan.datasets if d.drift}
-    report.stale_index = sorted(set(state.duplicates))
-    # keep only what the writes need: a portal's worth of unchanged datasets is not held on to
-    writing = {s.name for s in the_plan.datasets if s.writes}
-    state.datasets = {n: d for n, d in state.datasets.items() if n in writing}
-    context = {"local": {d.name: d for d in local}, "state": state, "organizations": organizations,
-               "groups": groups}
-    return the_plan, report, api, context
+    index = _index(packages_dir, validate=validate, progress=progress, catalog=catalog, revalidate=revalidate,
+                   cache_file=cache_file, validated=validated, reports=reports)
+    _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress, on_step=on_step, apply=None)
+    return report.plan, report, api, {}
 
 
 def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False, dry_run: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
          revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None,
-         reports: bool = False) -> SyncReport:
-    """Validate (what ``validated`` does not already cover), read the portal, plan, apply, read
-    back. ``cache_file``: where passes are remembered (default var/validated.json). ``reports``:
-    publish the source reports too (one reports dataset per agency)."""
+         reports: bool = False, on_step: Steps | None = None) -> SyncReport:
+    """Validate (what ``validated`` does not already cover), then a page at a time: read the
+    portal, plan, apply, read back. ``cache_file``: where passes are remembered (default
+    var/validated.json). ``reports``: publish the source reports too (one reports dataset per
+    agency). ``plan_file``: a saved plan, checked against a fresh one (a first pass that writes
+    nothing) before anything is written. ``on_step``: as for ``plan``."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
-        the_plan, report, api, context = plan(portal, packages_dir, prune=prune, prune_share=prune_share,
-                                              validate=validate, api=api, progress=progress, catalog=catalog,
-                                              revalidate=revalidate, cache_file=cache_file, validated=validated,
-                                              reports=reports)
-        report.dry_run = dry_run
+        index = _index(packages_dir, validate=validate, progress=progress, catalog=catalog, revalidate=revalidate,
+                       cache_file=cache_file, validated=validated, reports=reports)
         if plan_file is not None:
             try:
-                saved_json = json.loads(Path(plan_file).read_text(encoding="utf-8"))
-                saved = Plan.from_json(saved_json.get("plan") or saved_json)   # plan --json output, or a bare plan
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+                saved = saved_digest(Path(plan_file))
+            except (OSError, UnicodeDecodeError, PlanFileError) as exc:
                 raise StalePlan(f"{plan_file}: not a plan written by publisher plan --json ({exc})") from None
-            if saved.digest() != the_plan.digest():
+            fresh = SyncReport(portal=portal.url)
+            _walk(index, api, fresh, prune=prune, prune_share=prune_share, progress=None,
+                  on_step=lambda step: None, apply=None)
+            if saved != fresh.plan.digest():
                 raise StalePlan(f"{plan_file}: the portal or the packages changed since this plan was made; "
                                 f"run publisher plan again")
-        if not dry_run:
-            _apply_and_verify(the_plan, context, api, report, jobs, progress)
+        apply = None if dry_run else (lambda page: _apply_page(page, api, report, jobs, progress))
+        _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress, on_step=on_step,
+              apply=apply)
+        report.outcomes.sort(key=lambda o: o.name)
     except (SyncError, PortalUnreachable) as exc:
         report.error = str(exc)
     except ckanapi.CKANAPIError as exc:
@@ -263,17 +201,21 @@ def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
     return report
 
 
-def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: int,
-           progress: Progress | None) -> None:
-    owners = {("organization", n): f for n, f in context["organizations"].items()}
-    owners |= {("group", n): f for n, f in context["groups"].items()}
-    for step in the_plan.owners:
+def _apply_page(page: Page, api: Api, report: SyncReport, jobs: int, progress: Progress | None) -> None:
+    for step in page.owners:
         try:
-            apply_owner(api, step, owners[(step.kind, step.name)])
+            apply_owner(api, step, page.owner_fields[(step.kind, step.name)])
         except ckanapi.CKANAPIError as exc:
             raise SyncError(f"{step.kind} {step.name}: {describe(exc, api.portal)}") from None
+    writing = [s for s in page.steps if s.writes]
+    if not writing:
+        return
+    state = PortalState(datasets={s.name: page.remote[s.name] for s in writing if s.name in page.remote})
+    _apply_and_verify(writing, {"local": page.local, "state": state}, api, report, jobs, progress)
 
-    steps = [s for s in the_plan.datasets if s.writes]
+
+def _apply(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport, jobs: int,
+           progress: Progress | None) -> None:
     state: PortalState = context["state"]
     done = 0
     if progress:
@@ -310,7 +252,6 @@ def _apply(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: in
             for future in futures:
                 future.cancel()
             raise
-    report.outcomes.sort(key=lambda o: o.name)
 
 
 def _show(api: Api, name: str) -> dict | None:
@@ -320,11 +261,12 @@ def _show(api: Api, name: str) -> dict | None:
         return None
 
 
-def _verify(names: list[str], context: dict, api: Api, report: SyncReport) -> dict[str, DatasetStep]:
+def _verify(names: list[str], context: dict, api: Api, report: SyncReport
+            ) -> tuple[dict[str, DatasetStep], dict[str, list[str]]]:
     """Re-read what was written: anything still different is reported, never assumed.
-    Returns the steps that would still be needed, by dataset."""
+    Returns the steps that would still be needed, by dataset, and what still differs."""
     left_over: dict[str, DatasetStep] = {}
-    report.unconverged = {}
+    unconverged: dict[str, list[str]] = {}
     for start in range(0, len(names), VERIFY_BATCH):
         batch = names[start:start + VERIFY_BATCH]
         query = " OR ".join(f'name:"{n}"' for n in batch)
@@ -338,32 +280,33 @@ def _verify(names: list[str], context: dict, api: Api, report: SyncReport) -> di
             remote = found.get(name)
             again = dataset_step(context["local"][name], remote)
             if remote is None:
-                report.unconverged[name] = ["dataset not found after writing it"]
+                unconverged[name] = ["dataset not found after writing it"]
             elif again.writes:
-                report.unconverged[name] = sorted(again.changes) + [
+                unconverged[name] = sorted(again.changes) + [
                     f"resource {r.key}: {r.action}" for r in again.resources if r.action != "unchanged"]
             if again.writes:
                 left_over[name] = again
                 context["state"].datasets[name] = remote
             else:
                 context["state"].datasets.pop(name, None)
-    return left_over
+    return left_over, unconverged
 
 
-def _apply_and_verify(the_plan: Plan, context: dict, api: Api, report: SyncReport, jobs: int,
+def _apply_and_verify(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport, jobs: int,
                       progress: Progress | None) -> None:
-    """Apply, read back, and give what is still different one more pass: a request of an
-    interrupted earlier run can land on the portal while this one runs."""
-    _apply(the_plan, context, api, report, jobs, progress)
-    touched = [o.name for o in report.outcomes if o.ok and o.action != "delete"]
+    """Apply a page, read it back, and give what is still different one more pass: a request of
+    an interrupted earlier run can land on the portal while this one runs."""
+    before = len(report.outcomes)
+    _apply(steps, context, api, report, jobs, progress)
+    touched = [o.name for o in report.outcomes[before:] if o.ok and o.action != "delete"]
     if not touched:
         return
-    left_over = _verify(touched, context, api, report)
+    left_over, _ = _verify(touched, context, api, report)
     if not left_over:
         return
-    first = {o.name: o for o in report.outcomes}
+    first = {o.name: o for o in report.outcomes[before:]}
     report.outcomes = [o for o in report.outcomes if o.name not in left_over]
-    _apply(Plan(datasets=list(left_over.values())), context, api, report, jobs, None)
+    _apply(list(left_over.values()), context, api, report, jobs, None)
     for outcome in report.outcomes:
         earlier = first.get(outcome.name)
         if outcome.name in left_over and earlier:
@@ -371,4 +314,5 @@ def _apply_and_verify(the_plan: Plan, context: dict, api: Api, report: SyncRepor
             outcome.uploads = earlier.uploads + outcome.uploads
             outcome.datastore = earlier.datastore + outcome.datastore
             outcome.deleted_resources += earlier.deleted_resources
-    _verify(sorted(left_over), context, api, report)
+    _, unconverged = _verify(sorted(left_over), context, api, report)
+    report.unconverged.update(unconverged)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -34,58 +36,99 @@ ACTION_STYLE = {"create": "green", "update": "yellow", "undelete": "cyan", "dele
                 "unchanged": "dim", "skip": "magenta", "reupload": "yellow"}
 
 
-def _print_plan(the_plan, skipped: dict[str, str]) -> None:
+def _print_step(step) -> None:
+    style = ACTION_STYLE.get(step.action, "")
+    out.print(f"[{style}]{step.action:>9}[/] [bold]{escape(step.name)}[/]"
+              + (f"  [dim]{escape(step.reason)}[/]" if step.reason else ""))
+    for key, (before, after) in step.changes.items():
+        mark = " (edited on the portal)" if key in step.drift else ""
+        out.print(f"            ~ {key}: {_short_value(before)} → {_short_value(after)}{mark}",
+                  markup=False, highlight=False)
+    for resource in step.resources:
+        if resource.action == "unchanged" and not resource.datastore:
+            continue
+        extra = " + DataStore" if resource.datastore else ""
+        out.print(f"            {resource.action} {resource.key}{extra}"
+                  + (f"  ({resource.reason})" if resource.reason else ""), markup=False, highlight=False)
+    if step.reorder:
+        out.print("            reorder resources", highlight=False)
+
+
+def _print_plan_end(the_plan, skipped: dict[str, str]) -> None:
+    """After the dataset steps (printed as they were planned): owners, a refused prune, counts."""
     for step in the_plan.owners:
         if step.action != "unchanged":
             out.print(f"[{ACTION_STYLE[step.action]}]{step.action:>9}[/] {step.kind} {escape(step.name)}")
-    for step in the_plan.datasets:
-        style = ACTION_STYLE.get(step.action, "")
-        out.print(f"[{style}]{step.action:>9}[/] [bold]{escape(step.name)}[/]"
-                  + (f"  [dim]{escape(step.reason)}[/]" if step.reason else ""))
-        for key, (before, after) in step.changes.items():
-            mark = " (edited on the portal)" if key in step.drift else ""
-            out.print(f"            ~ {key}: {_short_value(before)} → {_short_value(after)}{mark}",
-                      markup=False, highlight=False)
-        for resource in step.resources:
-            if resource.action == "unchanged" and not resource.datastore:
-                continue
-            extra = " + DataStore" if resource.datastore else ""
-            out.print(f"            {resource.action} {resource.key}{extra}"
-                      + (f"  ({resource.reason})" if resource.reason else ""), markup=False, highlight=False)
-        if step.reorder:
-            out.print("            reorder resources", highlight=False)
     if the_plan.refused:
         err.print(f"[bold red]prune refused:[/] {escape(the_plan.refused)}")
     counts = the_plan.counts()
     out.print(", ".join(f"{counts.get(k, 0)} to {k}" for k in ("create", "update", "undelete", "delete"))
               + f", {counts.get('unchanged', 0)} unchanged, {len(skipped)} skipped (invalid)"
-              + f"; {counts['resources_create'] + counts['resources_reupload']} file(s) to upload")
+              + f"; {counts.get('resources_create', 0) + counts.get('resources_reupload', 0)} file(s) to upload")
+
+
+class JsonSteps:
+    """A JSON document written as the plan is made: the dataset steps one a line under
+    plan.datasets, and what is known only at the end (owners, counts, summary) after them, so
+    that a plan of 10,000 datasets is never held to be printed."""
+
+    def __init__(self, head: dict) -> None:
+        self.head, self.started, self.count = head, False, 0
+
+    def _start(self) -> None:
+        fields = "".join(f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}, " for k, v in self.head.items())
+        sys.stdout.write("{" + fields + '"plan": {"datasets": [')
+        self.started = True
+
+    def step(self, step) -> None:
+        if not self.started:
+            self._start()
+        sys.stdout.write(("," if self.count else "") + "\n  " + json.dumps(asdict(step), ensure_ascii=False))
+        self.count += 1
+
+    def finish(self, plan_rest: dict, tail: dict) -> None:
+        if not self.started:
+            self._start()
+        rest = "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in plan_rest.items())
+        end = "".join(f",\n{json.dumps(k)}: {json.dumps(v, ensure_ascii=False, indent=2)}" for k, v in tail.items())
+        sys.stdout.write("\n]" + rest + "}" + end + "}\n")
+        sys.stdout.flush()
+
+
+def _plan_rest(the_plan) -> dict:
+    return {"owners": [asdict(o) for o in the_plan.owners], "refused": the_plan.refused, "counts": the_plan.counts()}
 
 
 def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, prune: bool = PruneOption,
          prune_share: float = PruneShareOption, catalog: str = CatalogOption, as_json: bool = JsonOption) -> None:
     """Show what sync would change on the portal, without writing anything.
 
-    Reads the portal with one package_search per 1,000 datasets and compares it with the local packages: datasets and resources to create, update (field by field), re-upload, delete, or leave alone. Save it with --json > plan.json and apply exactly that with sync --plan plan.json.
+    Reads the portal with one package_search per 1,000 datasets and compares it with the local packages, a page at a time: datasets and resources to create, update (field by field), re-upload, delete, or leave alone, printed as they are planned. Save it with --json > plan.json and apply exactly that with sync --plan plan.json.
 
     Exit 0 nothing to do, 1 changes pending (or invalid packages), 2 portal unreachable.
     """
     portal = portal_or_exit(portal_url, as_json)
+    stream = JsonSteps({"portal": portal.url}) if as_json else None
     try:
         the_plan, report, api, _ = syncing.plan(portal, packages_dir or packages.PACKAGES_DIR, prune=prune,
                                                 prune_share=prune_share, catalog=catalog,
-                                                cache_file=job_config().validated_file, reports=packages_dir is None)
+                                                cache_file=job_config().validated_file, reports=packages_dir is None,
+                                                on_step=stream.step if stream else _print_step)
     except (syncing.SyncError, syncing.ckanapi.CKANAPIError) as exc:
         message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
+        if stream and stream.started:        # a document already begun is ended, with the error in it
+            stream.finish({}, {"ok": False, "error": message})
+            err.print(f"[bold red]plan failed:[/] {escape(message)}", soft_wrap=True)
+            raise typer.Exit(2)
         abort(as_json, "plan failed", message, 2)
     pending = not the_plan.empty() or bool(report.skipped) or bool(the_plan.refused)
-    if as_json:
-        print(json.dumps({"portal": portal.url, "skipped": report.skipped, "requests": sum(api.calls.values()),
-                          "digest": the_plan.digest(), "plan": the_plan.to_json()}, ensure_ascii=False, indent=2))
+    if stream:
+        stream.finish(_plan_rest(the_plan), {"skipped": report.skipped, "requests": sum(api.calls.values()),
+                                             "pages": report.pages, "digest": the_plan.digest()})
     else:
         for name, why in report.skipped.items():
             err.print(f"[magenta]skipped[/] {escape(name)}: {escape(why)}")
-        _print_plan(the_plan, report.skipped)
+        _print_plan_end(the_plan, report.skipped)
         out.print(f"[dim]{portal.url}, {sum(api.calls.values())} request(s)[/]")
     raise typer.Exit(1 if pending else 0)
 
@@ -125,22 +168,30 @@ Without --packages, the source reports are published too: one reports dataset pe
             bar.update(task, description=f"validating {name}")
         elif event == "start":
             bar.update(task, total=total, completed=0, description="")
+        elif event == "page":
+            bar.update(task, description=f"page {name} done")
         else:
             bar.update(task, completed=done, description=name)
 
+    # the steps are printed (--json, --dry-run) or counted as they are planned, never all held
+    stream = JsonSteps({"portal": portal.url, "dry_run": dry_run}) if as_json else None
+    on_step = stream.step if stream else (_print_step if dry_run else (lambda step: None))
     try:
         with exclusive(as_json, wait) as config, bar:
             report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
                                   catalog=catalog, revalidate=revalidate, cache_file=config.validated_file,
-                                  reports=packages_dir is None)
+                                  reports=packages_dir is None, on_step=on_step)
     except syncing.StalePlan as exc:
         abort(as_json, "stale plan", str(exc), 2)
-    if as_json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    if stream:
+        body = report.to_json(plan=False)
+        for key in ("portal", "dry_run"):
+            body.pop(key)
+        stream.finish(_plan_rest(report.plan) if report.plan else {}, body)
         raise typer.Exit(report.exit_code)
     if dry_run and report.plan:
-        _print_plan(report.plan, report.skipped)
+        _print_plan_end(report.plan, report.skipped)
     _print_sync(report)
     raise typer.Exit(report.exit_code)
 

@@ -124,7 +124,8 @@ def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say, cac
     # the source reports go with the repository's own packages, not with a folder of others
     reports = Path(packages_dir).resolve() == packages.PACKAGES_DIR.resolve()
     return sync(portal, packages_dir=packages_dir, prune=prune, dry_run=False, progress=progress,
-                cache_file=cache_file, validated=validated, reports=reports)
+                cache_file=cache_file, validated=validated, reports=reports,
+                on_step=lambda step: None)      # the run log keeps counts, not every step: none is held
 
 
 def sync_step(config: Config, packages_dir: Path, checked: dict[str, Result] | None = None) -> Step:
