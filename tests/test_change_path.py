@@ -61,6 +61,10 @@ def test_one_change_is_validated_alone_and_published_in_a_few_requests(stack, po
     assert csv_run.plan["updated"] == 1 and csv_run.sync["outcomes"][0]["uploads"] == [
         "provinces", f"{provinces}.xlsx", "datapackage.json"]
     assert sum(csv_run.sync["calls"].values()) <= 2 + 2 * 3, csv_run.sync["calls"]
+    assert csv_run.sync["calls"]["datastore_create"] == 1
+    ckan = portal.client()
+    table = next(r for r in ckan.action.package_show(id=provinces)["resources"] if r.get("datastore_active"))
+    assert [v["view_type"] for v in ckan.action.resource_view_list(id=table["id"])] == ["datatables_view"]
 
     # one dataset's title changed: the descriptor is the one changed resource
     descriptor = descriptor_of(copies[indicators])
