@@ -98,14 +98,15 @@ def validate(paths: Iterable[Path], registry: Registry | None = None, progress=l
     result = Result()
     descriptor_paths = package_paths(paths)
     known = {Path(d).resolve() for d in known_valid}
-    to_check = [p for p in descriptor_paths if p.parent.resolve() not in known]
     listed = {p.parent.resolve() for p in descriptor_paths}
     compared = sorted(descriptor_paths + [Path(d) / "datapackage.json" for d in known_valid
                                           if Path(d).resolve() not in listed]) if known else descriptor_paths
-    found = dict(zip(to_check, _each_package(to_check, registry, progress, portal, fast, workers)))
-    for descriptor_path in compared:
+    to_check = [p for p in compared if p.parent.resolve() not in known]
+    checked = iter(_each_package(to_check, registry, progress, portal, fast, workers))
+    for descriptor_path in compared:      # a package named twice is checked (and reported) twice, as before
         result.packages.append(descriptor_path.parent.name)
-        result.findings += found.get(descriptor_path, [])
+        if descriptor_path.parent.resolve() not in known:
+            result.findings += next(checked)
     result.findings += consistency_findings(compared, catalog)
     return result
 
@@ -116,7 +117,7 @@ def worker_count(packages: int, workers: int | None = None) -> int:
     if workers is None:
         asked = os.environ.get("PUBLISHER_VALIDATE_WORKERS", "").strip()
         workers = int(asked) if asked.isdigit() and int(asked) > 0 else \
-            (os.cpu_count() or 1 if packages >= PARALLEL_FROM else 1)
+            ((os.cpu_count() or 1) if packages >= PARALLEL_FROM else 1)
     return max(1, min(workers, packages))
 
 
