@@ -371,7 +371,7 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         result = apply_resource(api, resource_step, by_key.get(resource_step.key), package_id, found, outcome)
         if result is not None:
             current[resource_step.key] = result
-        if len(outcome.datastore) > tables:
+        if len(outcome.datastore) > tables and not (found or {}).get("datastore_active"):  # a reload keeps its view
             loaded.append(result or found or {"id": resource_step.id, "package_id": package_id})
     if step.action != "create" and remote.get("private") and not fields["private"]:
         # Never made public: an earlier run stopped after its tables were loaded, perhaps before

@@ -103,7 +103,8 @@ def index_local(packages_dir: Path, validate: bool = True, progress: Progress | 
         cache = cache or ValidatedCache()
         covered = set(validated.packages) if validated is not None else set()
         to_check = [d for d in dirs if d.name not in covered and (revalidate or not cache.known_valid(d))]
-        result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0)) \
+        result = validate_packages(to_check, progress=lambda name: progress and progress("validate", name, 0, 0),
+                                   known_valid=[d for d in dirs if d not in to_check and d.name not in covered]) \
             if to_check else Result()
         if validated is not None:
             result.findings += [f for f in validated.findings if f.package in covered]

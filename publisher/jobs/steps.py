@@ -1,5 +1,6 @@
-"""The pipeline, in order: rebuild the packages whose source report changed, validate them all,
-sync the valid ones to the portal. It is written once, here (``pipeline``), and run by
+"""The pipeline, in order: rebuild the packages whose source report changed, validate those that
+changed since they last passed (the others are compared with them, not checked again), sync the
+valid ones to the portal. It is written once, here (``pipeline``), and run by
 ``run-job --once``, the ``schedule`` runner and ``make run``. Each step adds to the run's
 record and returns an exit code (record.IN_SYNC, INVALID or PORTAL_ERROR). Every package is
 validated once per run: sync publishes what the validate step found valid."""
@@ -14,7 +15,9 @@ from typing import Callable
 
 from publisher import packages
 from publisher.catalog.client import Portal, portal_for
+from publisher.catalog.local import package_dirs
 from publisher.catalog.sync import sync
+from publisher.catalog.validated import ValidatedCache
 from publisher.extract.recipes import RecipeError
 from publisher.gate.documents import load_json
 from publisher.jobs.config import Config
@@ -93,16 +96,23 @@ def rebuild_step(packages_dir: Path, reports_dir: Path) -> Step:
     return step
 
 
-def validate_step(packages_dir: Path, reports_dir: Path, checked: dict[str, Result] | None = None) -> Step:
-    """``checked``: where the result is left for the sync step."""
+def validate_step(packages_dir: Path, reports_dir: Path, checked: dict[str, Result] | None = None,
+                  validated_file: Path | None = None) -> Step:
+    """``checked``: where the result is left for the sync step. A package that passed before,
+    byte for byte and under the same validator (``validated_file``, the record sync keeps), is
+    not checked again; it is still compared with the others by the consistency rules."""
     def step(run: Run, say: Say) -> int:
+        cache = ValidatedCache(validated_file, reports_dir=reports_dir)
+        known = [d for d in package_dirs(packages_dir) if cache.known_valid(d)]
         result = validate([packages_dir], registry=load_registry(reports_dir),
-                          progress=lambda name: say(f"validate: {name}"))
+                          progress=lambda name: say(f"validate: {name}"), known_valid=known)
         if checked is not None:
             checked["result"] = result
         invalid = sorted(result.invalid_packages())
-        run.counts.update(packages=len(result.packages), invalid=len(invalid),
+        run.counts.update(packages=len(result.packages), validated=len(result.packages) - len(known),
+                          already_valid=len(known), invalid=len(invalid),
                           errors=len(result.errors()), warnings=len(result.warnings()))
+        say(f"validate: {len(result.packages) - len(known)} checked, {len(known)} unchanged since they passed")
         if invalid:
             run.add_error(f"invalid package(s), not published: {', '.join(invalid)}")
         return IN_SYNC if result.valid() else INVALID
@@ -162,6 +172,6 @@ def pipeline(config: Config, packages_dir: Path = packages.PACKAGES_DIR,
     what the sync step publishes from."""
     checked: dict[str, Result] = {}
     return [("rebuild", rebuild_step(packages_dir, reports_dir)),
-            ("validate", validate_step(packages_dir, reports_dir, checked)),
+            ("validate", validate_step(packages_dir, reports_dir, checked, config.validated_file)),
             ("sync", sync_step(config, packages_dir, checked))]
 

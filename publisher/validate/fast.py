@@ -17,7 +17,7 @@ from pathlib import Path
 from publisher.validate.fast_columns import (KEY_KIND, FastPathUnsupported, absent, arrow_csv, as_text_key,
                                              exact_key, need, null_rows, repeats)
 
-FAST_PATH_BYTES = 4_000_000          # a package with a table at least this large takes the fast path
+FAST_PATH_BYTES = 256_000            # a package with a table at least this large takes the fast path
 LIMIT_ERRORS = 1000                  # frictionless stops reading a table after this many errors
 FAST_TYPES = {"string", "integer", "number", "date", "boolean"}
 FAST_CONSTRAINTS = {"required", "enum", "pattern", "minLength", "maxLength",
@@ -88,11 +88,12 @@ class FastTable:
 
     def _check_dialect(self) -> None:
         """The header, encoding and CSV dialect frictionless itself settles on (it sniffs a sample)."""
-        from frictionless import FrictionlessException, Resource
+        from frictionless import Detector, FrictionlessException, Resource
 
         descriptor = self.resource.to_descriptor()
         descriptor.pop("schema", None)
-        probe = Resource(descriptor, basepath=self.resource.basepath)
+        # every column read as text: the probe needs the labels, not the types it would infer
+        probe = Resource(descriptor, basepath=self.resource.basepath, detector=Detector(field_type="string"))
         try:
             with probe:
                 labels = probe.labels

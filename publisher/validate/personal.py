@@ -57,6 +57,12 @@ def known_surnames() -> frozenset[str]:
 
 def personal_data_in(text: str) -> list[tuple[str, str]]:
     """(rule, matched text) for each piece of personal data found in a cell."""
+    return list(_personal_data_in(text))
+
+
+@lru_cache(maxsize=65536)
+def _personal_data_in(text: str) -> tuple[tuple[str, str], ...]:
+    """personal_data_in, worked out once per distinct cell: a column repeats its values."""
     hits = [("personal.name", surname) for surname in known_surnames()
             if surname in text and not PERSON.search(text)]
     for match in PERSON.finditer(text):
@@ -73,7 +79,7 @@ def personal_data_in(text: str) -> list[tuple[str, str]]:
     for match in EMAIL.finditer(text):
         if match.group(0).split("@")[0].lower() not in ROLE_MAILBOXES:
             hits.append(("personal.email", match.group(0)))
-    return hits
+    return tuple(hits)
 
 
 # A cell can hold personal data only if it has Thai letters (names, titles), an @ (e-mail) or at

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from publisher.extract import thai
 from publisher.extract.numbers import tokens
@@ -19,6 +20,12 @@ def numbers_in(passage: str) -> set[Decimal]:
     """Every number printed in a passage, Thai digits included; a number after a minus sign
     counts both ways, since '2561-2580' is a range and '−0.2' a negative change; a figure
     with a multiplier word counts as printed and multiplied out."""
+    return set(_numbers_in(passage))
+
+
+@lru_cache(maxsize=4096)
+def _numbers_in(passage: str) -> frozenset[Decimal]:
+    """numbers_in, worked out once per passage: rows of a table quote the same passages."""
     found = set()
     for sign, token in _NUMBER_TOKEN.findall(thai.to_arabic_digits(passage)):
         value = Decimal(token.replace(",", ""))
@@ -28,7 +35,7 @@ def numbers_in(passage: str) -> set[Decimal]:
     for token in tokens(passage.split("\n")):      # ๑๘ ล้าน is also 18000000
         if token.kind == "multiplied" and token.value is not None:
             found.add(token.value)
-    return found
+    return frozenset(found)
 
 
 def provenance_findings(rows: list[tuple[int, dict]], fields: dict[str, dict], package: str, file: str,
