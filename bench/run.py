@@ -51,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import generate  # noqa: E402
+from bench import xloader  # noqa: E402
 from publisher.stack import guard  # noqa: E402
 from publisher.stack import supervisor as stacks  # noqa: E402
 from publisher.catalog import map as mapping  # noqa: E402
@@ -62,7 +63,10 @@ REPORT = ROOT / "BENCHMARKS.md"
 PYTHON = str(Path(sys.executable))
 BIN = Path(sys.executable).parent
 CATALOG = "bench"                      # the catalog mark of the synthetic datasets
-TOOLS = ("sync", "ckanapi", "frictionless", "dpckan")
+TOOLS = ("sync", "ckanapi", "xloader", "frictionless", "dpckan")
+# what each rival delivers at the end of its first publish
+LABELS = {"ckanapi": "ckanapi (files only)", "xloader": "ckanapi + xloader (files, tables, previews)",
+          "frictionless": "frictionless", "dpckan": "dpckan"}
 # from PyPI into bench/.venvs/<tool>/ (the local wheel folder of PIP_FIND_LINKS is not used)
 VENV_PACKAGES = {"frictionless": ["frictionless[ckan]"], "dpckan": ["dpckan"]}
 ACTION = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
@@ -185,6 +189,8 @@ class Phase:
     error: str = ""
     output: dict = field(default_factory=dict)   # what the tool itself reported (JSON), when it did
     code: dict = field(default_factory=dict)     # the project's code when the phase started
+    worker_cpu_seconds: float = 0.0  # the xloader workers' CPU time during the phase (server side)
+    worker_peak_rss_mb: float = 0.0
 
     @property
     def key(self) -> str:
@@ -192,7 +198,10 @@ class Phase:
 
 
 def run_phase(portal: BenchPortal, tool: str, phase: str, steps: list[Step], logs: Path,
-              timeout: float) -> Phase:
+              timeout: float, until=None, keep: frozenset[int] = frozenset()) -> Phase:
+    """Run the steps one after the other; with ``until``, the clock runs on after them until
+    ``until()`` returns (ok, what it saw). ``keep``: the harness's own long-lived children (the
+    xloader workers), which are not waited for as a step's leftovers."""
     result = Phase(tool, phase, load_before=round(os.getloadavg()[0], 2), code=source_state())
     offset = portal.log_offset()
     token = portal.token()
@@ -211,7 +220,7 @@ def run_phase(portal: BenchPortal, tool: str, phase: str, steps: list[Step], log
                 _, status, usage = os.wait4(process.pid, 0)
                 result.wall_seconds += time.monotonic() - started
                 process.returncode = os.waitstatus_to_exitcode(status)
-                usages = [usage] + _orphans()
+                usages = [usage] + _orphans(keep)
                 timer.cancel()
         finally:
             _subreaper(False)
@@ -225,6 +234,13 @@ def run_phase(portal: BenchPortal, tool: str, phase: str, steps: list[Step], log
         if process.returncode < 0:
             result.ok, result.error = False, f"{step.shown}: killed after {timeout:.0f} s"
             break
+    if until is not None and result.ok:
+        started = time.monotonic()
+        done, seen = until()
+        result.wall_seconds += time.monotonic() - started
+        result.output["usable"] = seen
+        if not done:
+            result.ok, result.error = False, f"not every table became usable: {seen}"
     time.sleep(1.0)   # gunicorn writes a request's line just after answering it
     result.requests = portal.requests_since(offset)
     result.load_after = round(os.getloadavg()[0], 2)
@@ -243,15 +259,33 @@ def _subreaper(on: bool) -> None:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)
 
 
-def _orphans() -> list:
-    """Wait for every process the command left behind; their resource usage."""
+def _orphans(keep: frozenset[int] = frozenset()) -> list:
+    """Wait for every process the command left behind (all children of the harness but
+    ``keep``); their resource usage."""
     usages = []
     while True:
-        try:
-            _, _, usage = os.wait4(-1, 0)
-        except ChildProcessError:
+        pids = [pid for pid in _children() if pid not in keep]
+        if not pids:
             return usages
-        usages.append(usage)
+        for pid in pids:
+            try:
+                _, _, usage = os.wait4(pid, 0)
+            except ChildProcessError:
+                continue
+            usages.append(usage)
+
+
+def _children() -> list[int]:
+    """The harness's child processes (zombies included), from /proc."""
+    me, pids = str(os.getpid()), []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -338,7 +372,8 @@ def ckanapi_inputs(packages: Path, target: Path) -> dict[str, Path]:
     return files
 
 
-def ckanapi_steps(portal: BenchPortal, inputs: dict[str, Path], jobs: int, logs: Path, phase: str) -> list[Step]:
+def ckanapi_steps(portal: BenchPortal, inputs: dict[str, Path], jobs: int, logs: Path, phase: str,
+                  tool: str = "ckanapi") -> list[Step]:
     """Each step logs its records (-l), so that failed records are found: ``batch`` exits 0
     whatever its actions answered."""
     ckanapi = str(BIN / "ckanapi")
@@ -349,7 +384,7 @@ def ckanapi_steps(portal: BenchPortal, inputs: dict[str, Path], jobs: int, logs:
                                                       ("batch", None, ["--local-files", "-p", str(jobs)]))):
         what = [command] + ([thing] if thing else [])
         source = inputs[thing or "uploads"]
-        record_log = logs / f"ckanapi-{phase}-{number}.jsonl"
+        record_log = logs / f"{tool}-{phase}-{number}.jsonl"
         record_log.unlink(missing_ok=True)
         argv = [ckanapi, *what, "-I", str(source), *extra, "-l", str(record_log), "-r", portal.url, "-a", token]
         shown = " ".join(["ckanapi", *what, "-I", source.name, *extra, "-l", record_log.name, "-r", portal.url,
@@ -454,7 +489,7 @@ def judge(phase: Phase, logs: Path, expect_output: bool = False) -> Phase:
             record_errors += [f"{entry[2]}: {entry[3]}: {json.dumps(entry[4], ensure_ascii=False)}"
                               for entry in entries if entry[3]]
     if record_errors:
-        phase.output = {"failed_records": len(record_errors), "errors": record_errors[:3]}
+        phase.output.update({"failed_records": len(record_errors), "errors": record_errors[:3]})
     failing = next((n for n, code in enumerate(phase.exit_codes) if code != 0), None)
     if phase.ok and (failing is not None or record_errors):
         phase.ok = False
@@ -466,8 +501,36 @@ def judge(phase: Phase, logs: Path, expect_output: bool = False) -> Phase:
     return phase
 
 
+def xloader_race(portal: BenchPortal, inputs: dict[str, Path], size: int, jobs: int, workers: int, logs: Path,
+                 timeout: float) -> Phase:
+    """``ckanapi load`` as in the files-only run, on a portal with ckanext-xloader and its
+    workers running; the clock stops when every table is in the DataStore with its preview."""
+    stack = portal.stack
+    xloader.configure(stack, portal.token(), on=True)
+    portal.down()
+    portal.up()
+    pool = xloader.Workers(stack)
+    try:
+        pool.start(workers, logs)
+        pool.mark()
+        expected = size * len(generate.TABLES)
+        phase = run_phase(portal, "xloader", "first", ckanapi_steps(portal, inputs, jobs, logs, "first", "xloader"),
+                          logs, timeout, until=lambda: xloader.wait_until_usable(stack, expected, stall=300),
+                          keep=pool.pids)
+        phase.worker_cpu_seconds = round(pool.cpu_seconds() - pool.cpu_at_start, 2)
+        phase.worker_peak_rss_mb = pool.peak_rss_mb()
+        phase.output["jobs"] = xloader.job_outcomes(stack)
+    finally:
+        pool.stop()
+        xloader.configure(stack, portal.token(), on=False)
+        portal.down()
+        portal.up()
+    phase.commands.append(f"ckan jobs worker × {workers} (started before the clock, stopped after it)")
+    return phase
+
+
 def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, timeout: float,
-               work: Path) -> dict:
+               work: Path, workers: int = 1) -> dict:
     logs = RESULTS / "logs" / f"N{size}"
     if logs.exists():
         shutil.rmtree(logs)
@@ -497,15 +560,22 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         for phase in ("first", "noop"):
             record(judge(run_phase(portal, "sync", phase, sync_steps(packages, jobs, phase == "first"), logs,
                                    timeout), logs, True))
+            phases[-1].output["usable"] = xloader.usable(portal.stack)   # after the clock
         record(judge(run_phase(portal, "sync", "noop-unvalidated", unvalidated_steps(packages, jobs), logs, timeout),
                      logs, True))
+    inputs = ckanapi_inputs(packages, work / f"N{size}" / "ckanapi") if {"ckanapi", "xloader"} & set(tools) else {}
     if "ckanapi" in tools:
-        inputs = ckanapi_inputs(packages, work / f"N{size}" / "ckanapi")
         resets.append(portal.reset())
         say("portal reset; ckanapi")
         for phase in ("first", "rerun"):
             steps = ckanapi_steps(portal, inputs, jobs, logs, phase)
             record(judge(run_phase(portal, "ckanapi", phase, steps, logs, timeout), logs))
+            phases[-1].output["usable"] = xloader.usable(portal.stack)
+    if "xloader" in tools:
+        resets.append(portal.reset())
+        xloader_version = xloader.install(portal.stack, logs / "xloader-install.log")
+        say(f"portal reset; ckanapi + xloader {xloader_version}, {workers} worker(s)")
+        record(judge(xloader_race(portal, inputs, size, jobs, workers, logs, timeout), logs))
     portable = portable_copies(packages, work / f"N{size}" / "portable") if {"frictionless", "dpckan"} & set(tools) \
         else None
     for tool in ("frictionless", "dpckan"):
@@ -522,7 +592,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
             steps = frictionless_steps(portal, portable, organization, phase == "rerun") if tool == "frictionless" \
                 else dpckan_steps(portal, portable, "create" if phase == "first" else "update")
             record(judge(run_phase(portal, tool, phase, steps, logs, timeout), logs, True))
-    run = {"tools": tools, "jobs": jobs, "reset_seconds": [round(r, 1) for r in resets],
+    run = {"tools": tools, "jobs": jobs, "xloader_workers": workers if "xloader" in tools else None,
+           "reset_seconds": [round(r, 1) for r in resets],
            "total_seconds": round(time.monotonic() - started, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
            "source": source}
     if source_state() != source:
@@ -566,7 +637,7 @@ def machine() -> dict:
 def versions() -> dict:
     from importlib.metadata import version
 
-    return {"ckanapi": version("ckanapi"), "frictionless (bench venv)": installed("frictionless", "frictionless"),
+    return {"ckanapi": version("ckanapi"), "ckanext-xloader": xloader.PACKAGE.split("==")[1], "frictionless (bench venv)": installed("frictionless", "frictionless"),
             "dpckan": installed("dpckan", "dpckan"),
             "frictionless (dpckan venv)": installed("dpckan", "frictionless")}
 
@@ -753,6 +824,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100])
     parser.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     parser.add_argument("--jobs", type=int, default=4, help="sync --jobs and ckanapi -p (default 4)")
+    parser.add_argument("--xloader-workers", type=int, default=1,
+                        help="`ckan jobs worker` processes in the xloader run (default 1: the one worker "
+                             "xloader's README starts)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per command before it is stopped")
     parser.add_argument("--work", type=Path, default=RESULTS / "work", help="where packages and inputs are written")
     parser.add_argument("--down", action="store_true", help="stop the portal at the end")
@@ -765,7 +839,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     try:
         for size in args.sizes:
-            result = bench_size(portal, size, args.tools, args.jobs, args.timeout, args.work)
+            result = bench_size(portal, size, args.tools, args.jobs, args.timeout, args.work, args.xloader_workers)
             path = RESULTS / f"bench-N{size}.json"
             old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
             path.write_text(json.dumps(merged(old, result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
