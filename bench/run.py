@@ -648,6 +648,8 @@ ENV = ("PUBLISHER_STACK_DIR=/work/stack-bench PUBLISHER_CKAN_PORT=5200 PUBLISHER
        "PUBLISHER_POSTGRES_PORT=5453 PUBLISHER_REDIS_PORT=6400")
 FINDINGS = BENCH / "findings.md"          # what the numbers mean, written by whoever ran them
 PAIRS = [("first publish", "sync-first", "first"), ("re-run, nothing changed", "sync-noop", "rerun")]
+SECTIONS = BENCH / "sections"             # the other benchmarks' parts, each written by its own script
+RACE_TARGET = 1.5                         # ours against ckanapi + xloader, to a usable catalog
 # the requests of a first sync that fill the DataStore, work the other tools do not do
 DATASTORE_WORK = ("datastore_create", "datastore_upsert", "datastore_delete",
                   "resource_create_default_resource_views", "package_create_default_resource_views",
@@ -679,7 +681,7 @@ def comparison_rows(result: dict) -> list[str]:
             if not ours or not theirs or not theirs["ok"]:
                 continue
             o, t = ours["requests"], theirs["requests"]
-            rows.append(f"| {result['size']} | {label} | {tool} | "
+            rows.append(f"| {result['size']} | {label} | {LABELS[tool]} | "
                         f"{_ratio(ours['wall_seconds'], theirs['wall_seconds'])} "
                         f"({ours['wall_seconds']} s / {theirs['wall_seconds']} s) | "
                         f"{_speedup(ours['wall_seconds'], theirs['wall_seconds'])} | "
@@ -687,6 +689,34 @@ def comparison_rows(result: dict) -> list[str]:
                         f"{_ratio(ours['peak_rss_mb'], theirs['peak_rss_mb'])} | "
                         f"{_ratio(o['total'], t['total'])} ({o['total']} / {t['total']}) | "
                         f"{_ratio(o['server_seconds'], t['server_seconds'])} |")
+    return rows
+
+
+def _usable(phase: dict) -> str:
+    seen = phase.get("output", {}).get("usable")
+    if not seen:
+        return "–"
+    return f"{seen['with_preview']} of {seen['tables']}"
+
+
+def race_rows(result: dict) -> list[str]:
+    """Time until every table is in the DataStore with its preview: sync's first publish,
+    ckanapi + xloader, and ckanapi alone (files only) for scale."""
+    rows, phases = [], result["phases"]
+    ours = phases.get("sync-first")
+    for key in ("sync-first", "xloader-first", "ckanapi-first"):
+        p = phases.get(key)
+        if not p:
+            continue
+        speed = _speedup(ours["wall_seconds"], p["wall_seconds"]) if ours and key != "sync-first" else "–"
+        worker = f"{p['worker_cpu_seconds']}" if p.get("worker_cpu_seconds") else "–"
+        requests = p["requests"]
+        own = requests.get("by_action", {})
+        by_worker = sum(own.get(k, 0) for k in ("xloader_hook", "(file download)")) if key == "xloader-first" else 0
+        rows.append(f"| {result['size']} | {LABELS.get(p['tool'], '`publisher sync`')} | "
+                    f"{'ok' if p['ok'] else 'failed'} | {_usable(p)} | {p['wall_seconds']} | {speed} | "
+                    f"{requests.get('total', 0)}" + (f" ({by_worker} by the worker)" if by_worker else "") +
+                    f" | {requests.get('server_seconds', 0)} | {worker} | {p['cpu_seconds']} |")
     return rows
 
 
@@ -715,6 +745,14 @@ def targets(results: list[dict]) -> list[str]:
     lines = []
     for result in results:
         n, phases = result["size"], result["phases"]
+        first, race = phases.get("sync-first"), phases.get("xloader-first")
+        if first and race:
+            speed = race["wall_seconds"] / first["wall_seconds"]
+            lines.append(f"- N={n}, to a usable catalog: **{speed:.2f}×** faster than ckanapi + xloader "
+                         f"({first['wall_seconds']} s against {race['wall_seconds']} s; target ≥ {RACE_TARGET}×: "
+                         f"{'met' if speed >= RACE_TARGET and race['ok'] else 'missed'}); tables usable at the end: "
+                         f"{_usable(first)} against {_usable(race)}; {first['requests']['total']} requests against "
+                         f"{race['requests']['total']}")
         noop, first = phases.get("sync-noop"), phases.get("sync-first")
         rerun, their_first = phases.get("ckanapi-rerun"), phases.get("ckanapi-first")
         validate, bare = phases.get("validate-only"), phases.get("sync-noop-unvalidated")
@@ -759,7 +797,8 @@ def phase_rows(result: dict) -> list[str]:
                                                            key=lambda kv: -kv[1])[:7])
         rows.append(f"| {result['size']} | {key} | {'ok' if p['ok'] else 'failed'} | {p['wall_seconds']} | "
                     f"{p['cpu_seconds']} | {p['peak_rss_mb']} | {p['requests'].get('total', 0)} | "
-                    f"{p['requests'].get('server_seconds', 0)} | {p['load_before']}→{p['load_after']} | "
+                    f"{p['requests'].get('server_seconds', 0)} | {p.get('worker_cpu_seconds') or '–'} | "
+                    f"{p['load_before']}→{p['load_after']} | "
                     f"{_cell(actions, 200)} |")
     return rows
 
@@ -767,8 +806,8 @@ def phase_rows(result: dict) -> list[str]:
 def write_report(results: list[dict]) -> None:
     results = sorted(results, key=lambda r: r["size"])
     out = ["# Benchmarks: `publisher sync` against the tools in use today", "",
-           "Generated by `bench/run.py` from `bench/results/bench-N*.json` and `bench/findings.md`; "
-           "do not edit by hand.", "",
+           "Generated by `bench/run.py --report` from `bench/results/bench-N*.json` and `bench/findings.md`, "
+           "followed by the sections the other benchmarks write (`bench/sections/*.md`); do not edit by hand.", "",
            "Each tool publishes the same N synthetic packages (`bench/generate.py`: three tables of "
            f"{generate.ROWS[0]}–{generate.ROWS[1]} rows each, Thai text, complete GD-Catalog metadata) to the same "
            "local CKAN 2.11, reset before each tool. Requests are counted at the server (CKAN's access log: every "
@@ -778,7 +817,8 @@ def write_report(results: list[dict]) -> None:
            "to run (the load column of the last table); request counts do not.", "",
            "To reproduce (a portal of its own, reset for every tool; `--tools` runs some of them, `--report` only "
            "rewrites this file):", "", "```console",
-           f"{ENV} .venv/bin/python bench/run.py --sizes 10 100 1000      # every tool, about 50 minutes",
+           f"{ENV} .venv/bin/python bench/run.py --sizes 100 1000 --tools sync ckanapi xloader   # the race",
+           f"{ENV} .venv/bin/python bench/run.py --sizes 10 100 1000      # every tool",
            "```", "",
            "## Ours / theirs", "",
            "A ratio below 1 means `publisher sync` needed less; *speed-up* is their wall time over ours.", "",
@@ -786,6 +826,21 @@ def write_report(results: list[dict]) -> None:
            "server time |", "|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         out += comparison_rows(result)
+    race = [row for result in results for row in race_rows(result)]
+    if race:
+        out += ["", "## The race to a usable catalog", "",
+                "What a data.go.th-style portal offers after a first publish: every file, and every table in the "
+                "DataStore with its preview (`datatables_view`). `publisher sync` does it all itself; with "
+                "ckanapi the portal's ckanext-xloader does the tables: the harness installs it from PyPI into the "
+                "portal's CKAN venv, enables its plugin for that run only and starts `ckan jobs worker` before the "
+                "clock. The clock runs from the start of `ckanapi load` until the last table is `datastore_active` "
+                "and has its preview, read from the portal's database every 0.5 s (so waiting adds no request). "
+                "*requests* are every request the access log holds for the run, the worker's own (its "
+                "`xloader_hook` calls and file downloads) included; the worker's writes to the DataStore and "
+                "the catalog go through CKAN's actions inside the worker, not HTTP, so its CPU time is a column "
+                "of its own (*worker CPU*); *client CPU* is the tool's. ckanapi alone is the files-only row.", "",
+                "| N | tool | result | tables usable | wall s | ours faster by | requests | server s | "
+                "worker CPU s | client CPU s |", "|---|---|---|---|---|---|---|---|---|---|"] + race
     out += ["", "## Tools that could not publish", ""] + (failures(results) or ["None."])
     out += ["", "## Against the targets", ""] + targets(results)
     if FINDINGS.exists():
@@ -793,8 +848,9 @@ def write_report(results: list[dict]) -> None:
     out += ["", "## Every phase", "",
             "`validate-only` is `publisher validate` on the same packages; `sync-noop-unvalidated` is the no-op "
             "sync with validation left out (`sync(..., validate=False)`), to show what validation costs.", "",
-            "| N | phase | result | wall s | CPU s | peak MB | requests | server s | load | requests by kind |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| N | phase | result | wall s | CPU s | peak MB | requests | server s | worker CPU s | load | "
+            "requests by kind |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         out += phase_rows(result)
     out += ["", "## What was run", ""]
@@ -806,12 +862,16 @@ def write_report(results: list[dict]) -> None:
                 else ""
             moved = " (the code changed while it ran)" if run.get("source_at_end") else ""
             moved += "; its phases were all run again later and replaced" if not kept else ""
-            out.append(f"  - {', '.join(run['tools'])}: `--jobs`/`-p` {run['jobs']}, {run['total_seconds']} s in all "
+            workers = f", {run['xloader_workers']} xloader worker(s)" if run.get("xloader_workers") else ""
+            out.append(f"  - {', '.join(run['tools'])}: `--jobs`/`-p` {run['jobs']}{workers}, "
+                       f"{run['total_seconds']} s in all "
                        f"(portal resets {', '.join(str(r) for r in run['reset_seconds'])} s), finished "
                        f"{run['finished']}, code at {run['source']['commit']}{changed}{moved}")
     if results:
         out.append(f"- machine: {results[-1]['machine']}")
         out.append(f"- versions: {results[-1]['versions']}")
+    for section in sorted(SECTIONS.glob("*.md")):
+        out += ["", section.read_text(encoding="utf-8").strip()]
     REPORT.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
