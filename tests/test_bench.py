@@ -8,6 +8,7 @@ import json
 import re
 
 from bench import generate
+from bench import run
 from bench.run import ckanapi_inputs, portable_copies
 from publisher.validate import run as validate
 
@@ -58,3 +59,39 @@ def test_portable_copies_carry_the_catalog_fields_at_the_top_level(tmp_path):
     descriptor = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["data_type"] and descriptor["owner_org"] and "gdc" not in descriptor
     assert (copy / "data" / "measures.csv").read_bytes() == (folders[0] / "data" / "measures.csv").read_bytes()
+
+
+def _phase(tool, phase, wall, requests, usable, worker_cpu=0.0):
+    return {"tool": tool, "phase": phase, "wall_seconds": wall, "cpu_seconds": 1.0, "peak_rss_mb": 50.0,
+            "requests": {"total": requests, "by_action": {"xloader_hook": 3} if tool == "xloader" else {},
+                         "server_seconds": 10.0},
+            "ok": True, "error": "", "output": {"usable": {"tables": 6, "datastore_active": usable,
+                                                          "with_preview": usable}},
+            "worker_cpu_seconds": worker_cpu, "load_before": 1.0, "load_after": 1.0, "run": 0}
+
+
+def test_report_has_the_race_and_then_every_section_in_order(tmp_path, monkeypatch):
+    sections = tmp_path / "sections"
+    sections.mkdir()
+    (sections / "30-change-path.md").write_text("## Change path\n", encoding="utf-8")
+    (sections / "10-scale.md").write_text("## Scale\n", encoding="utf-8")
+    monkeypatch.setattr(run, "SECTIONS", sections)
+    monkeypatch.setattr(run, "REPORT", tmp_path / "BENCHMARKS.md")
+    monkeypatch.setattr(run, "FINDINGS", tmp_path / "findings.md")
+    result = {"size": 2, "data_bytes": 2**20, "phases": {
+        "sync-first": _phase("sync", "first", 10.0, 22, 6),
+        "ckanapi-first": _phase("ckanapi", "first", 8.0, 12, 0),
+        "xloader-first": _phase("xloader", "first", 20.0, 30, 6, worker_cpu=4.5)},
+        "runs": [{"tools": ["sync", "ckanapi", "xloader"], "jobs": 4, "xloader_workers": 1, "reset_seconds": [1.0],
+                  "total_seconds": 60.0, "finished": "now", "source": {"commit": "abc", "changed": []}}],
+        "machine": {}, "versions": {}}
+    run.write_report([result])
+    text = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
+    race = [line for line in text.splitlines() if line.startswith("| 2 | ") and "usable" not in line
+            and line.count("|") == 11]
+    assert [line.split(" | ")[1] for line in race] == ["`publisher sync`", run.LABELS["xloader"], run.LABELS["ckanapi"]]
+    assert [line.split(" | ")[3] for line in race] == ["6 of 6", "6 of 6", "0 of 6"]
+    assert race[1].split(" | ")[5] == "2.0×"
+    assert "N=2, to a usable catalog: **2.00×**" in text and "target ≥ 1.5×: met" in text
+    assert text.index("## The race to a usable catalog") < text.index("## Scale") < text.index("## Change path")
+    assert text.rstrip().endswith("## Change path")
