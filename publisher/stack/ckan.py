@@ -34,7 +34,7 @@ def _settings(stack: Stack) -> dict[str, str]:
         "ckan_port": stack.ckan_port, "solr_port": stack.solr_port, "redis_port": stack.redis_port,
         "postgres_port": stack.postgres_port, "state": stack.state,
         "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
-        "group_schemas": " ".join(f"file://{p}" for p in _write_group_schemas(stack)),
+        "group_schemas": group_schema_urls(stack),
     }
     settings = {}
     for line in template.splitlines():
@@ -42,6 +42,11 @@ def _settings(stack: Stack) -> dict[str, str]:
             key, _, value = line.partition("=")
             settings[key.strip()] = value.strip().format(**values)
     return settings
+
+
+def group_schema_urls(stack: Stack) -> str:
+    """scheming.group_schemas: the group schema files, written first."""
+    return " ".join(f"file://{p}" for p in _write_group_schemas(stack))
 
 
 def _write_group_schemas(stack: Stack) -> list[Path]:
