@@ -27,9 +27,18 @@ SOURCES = {
 }
 
 
+HARVESTING_ORG = "gd-catalog-harvesting"  # the central site's own organization, owner of its sources
+
+
 def ensure_source(toolkit, context, kind: str, portal: str) -> dict:
     spec = SOURCES[kind]
+    try:
+        toolkit.get_action("organization_show")(dict(context), {"id": HARVESTING_ORG})
+    except toolkit.ObjectNotFound:
+        toolkit.get_action("organization_create")(dict(context), {
+            "name": HARVESTING_ORG, "title": "GD-Catalog harvesting (ศูนย์กลาง)"})
     wanted = {"name": spec["name"], "title": f"{portal} ({kind})", "url": portal.rstrip("/") + spec["path"],
+              "owner_org": HARVESTING_ORG,
               "source_type": spec["source_type"], "frequency": "MANUAL",
               "config": json.dumps(spec["config"], sort_keys=True)}
     try:
@@ -47,7 +56,6 @@ def run(kind: str, portal: str) -> dict:
     from ckan.plugins import toolkit
     from ckanext.harvest import queue
     from ckanext.harvest.model import HarvestJob, HarvestObject
-    from ckanext.harvest.tests import lib
 
     with app._wsgi_app.test_request_context():
         site_user = toolkit.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -55,7 +63,15 @@ def run(kind: str, portal: str) -> dict:
         source = ensure_source(toolkit, context, kind, portal)
         job_dict = toolkit.get_action("harvest_job_create")(dict(context), {"source_id": source["id"]})
         job = HarvestJob.get(job_dict["id"])
-        results = lib.run_harvest_job(job, queue.get_harvester(source["source_type"]))
+        harvester = queue.get_harvester(source["source_type"])
+        # what the gather queue's consumer and the fetch queue's consumer would each do
+        job.status = "Running"
+        job.save()
+        object_ids = queue.gather_stage(harvester, job)
+        for object_id in object_ids if isinstance(object_ids, list) else []:
+            queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+        toolkit.get_action("harvest_jobs_run")({"ignore_auth": True}, {})  # marks the job finished
+        model.Session.refresh(job)
         objects = model.Session.query(HarvestObject).filter(HarvestObject.harvest_job_id == job.id).all()
         counts = {"added": 0, "updated": 0, "deleted": 0, "errored": 0, "not modified": 0}
         for obj in objects:
@@ -65,7 +81,7 @@ def run(kind: str, portal: str) -> dict:
         errors += [error.message for error in job.gather_errors]
         return {"kind": kind, "source": source["url"], "job": job.id, "status": job.status,
                 "objects": len(objects), "counts": counts, "errors": errors,
-                "datasets": sorted(r["dataset"]["name"] for r in results.values() if r.get("dataset"))}
+                "datasets": sorted({obj.package.name for obj in objects if obj.package is not None})}
 
 
 if __name__ == "__main__":
