@@ -1,0 +1,46 @@
+"""The central catalog site harvests the portal with real, unmodified ckanext-harvest: what the
+agency lets it take arrives identical, and nothing else arrives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, complete_dataset, publisher
+
+pytestmark = pytest.mark.portal
+
+
+def test_a_ckan_harvest_takes_every_harvestable_dataset_identical_and_no_other(stack, ckan, organization, unique):
+    publisher("sync")
+    withheld = ckan.action.package_create(**{**complete_dataset(organization, f"withheld-{unique}"),
+                                             "allow_harvest": "False"})
+    up = json.loads(publisher("ckan", "up", "--central", "--json").stdout)
+    assert up["central"]["state"] == "running", up
+
+    result = publisher("harvest-check", "--json", check=False)
+    report = json.loads(result.stdout)
+    assert report["harvest"]["errors"] == [] and report["harvest"]["status"] == "Finished", report["harvest"]
+    by_name = {item["name"]: item for item in report["datasets"]}
+    ours = sorted(p.parent.name for p in (ROOT / "datapackages").glob("*/datapackage.json"))
+    for name in ours:
+        assert by_name[name]["expected"] and by_name[name]["on_central"], by_name.get(name)
+        assert by_name[name]["differences"] == {}, by_name[name]
+    assert by_name[withheld["name"]]["expected"] is False and by_name[withheld["name"]]["on_central"] is False
+    assert result.returncode == 0 and report["ok"], [i for i in report["datasets"] if not i["ok"]]
+
+    # a harvested resource downloads the repository's file byte for byte
+    central = json.load(urllib.request.urlopen(
+        f"http://127.0.0.1:{stack.central_port}/api/3/action/package_show?id=th-provinces"))["result"]
+    resource = next(r for r in central["resources"] if r["url"].endswith("provinces.csv"))
+    with urllib.request.urlopen(resource["url"]) as response:
+        downloaded = hashlib.sha256(response.read()).hexdigest()
+    expected = hashlib.sha256((ROOT / "datapackages" / "th-provinces" / "data" / "provinces.csv").read_bytes())
+    assert downloaded == expected.hexdigest()
+
+    # a second harvest with nothing changed writes nothing on the central site
+    again = json.loads(publisher("harvest-check", "--json").stdout)["harvest"]["counts"]
+    assert again["added"] == again["updated"] == again["deleted"] == again["errored"] == 0, again
