@@ -44,3 +44,27 @@ def test_a_ckan_harvest_takes_every_harvestable_dataset_identical_and_no_other(s
     # a second harvest with nothing changed writes nothing on the central site
     again = json.loads(publisher("harvest-check", "--json").stdout)["harvest"]["counts"]
     assert again["added"] == again["updated"] == again["deleted"] == again["errored"] == 0, again
+
+
+def test_a_changed_title_reaches_the_central_site_and_what_should_leave_it_is_reported(stack, ckan, organization,
+                                                                                         unique):
+    names = {kind: f"{kind}-{unique}" for kind in ("retitled", "withdrawn", "pruned")}
+    for name in names.values():
+        ckan.action.package_create(**{**complete_dataset(organization, name), "allow_harvest": "True"})
+    publisher("ckan", "up", "--central")
+    first = json.loads(publisher("harvest-check", "--json", check=False).stdout)
+    assert {n for n in names.values()} <= {i["name"] for i in first["datasets"] if i["on_central"]}
+
+    ckan.action.package_patch(id=names["retitled"], title=f"ชื่อใหม่ของชุดข้อมูล ({unique})")
+    ckan.action.package_patch(id=names["withdrawn"], allow_harvest="False")
+    ckan.action.package_delete(id=names["pruned"])
+    result = publisher("harvest-check", "--json", check=False)
+    report = json.loads(result.stdout)
+    by_name = {item["name"]: item for item in report["datasets"]}
+    assert report["harvest"]["counts"]["updated"] >= 1
+    assert by_name[names["retitled"]]["ok"] and by_name[names["retitled"]]["differences"] == {}
+    # the stock CKAN harvester never deletes: the check names both, and fails
+    for kind in ("withdrawn", "pruned"):
+        assert by_name[names[kind]]["expected"] is False and by_name[names[kind]]["on_central"] is True
+        assert by_name[names[kind]]["ok"] is False
+    assert result.returncode == 1 and report["ok"] is False
