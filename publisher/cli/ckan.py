@@ -86,6 +86,9 @@ def down(as_json: bool = JsonOption) -> None:
 
 @ckan_app.command()
 def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+          central: bool = typer.Option(False, "--central", help=(
+              "Empty only the central catalog site (its databases, search core and state) and start "
+              "it again; the portal keeps its data.")),
           as_json: bool = JsonOption) -> None:
     """Wipe every dataset, organization, upload, index and token, and start an empty portal."""
     if not yes:
@@ -93,7 +96,7 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for co
             err.print("reset wipes the local portal; pass --yes to confirm")
             raise typer.Exit(2)
         typer.confirm("Wipe the local portal and start it empty?", abort=True)
-    _run(stack.reset, as_json, "reset")
+    _run(lambda the_stack, say: stack.reset(the_stack, say, central=central), as_json, "reset")
 
 
 @ckan_app.command()

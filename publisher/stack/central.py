@@ -15,12 +15,14 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, group_schema_urls
 from publisher.stack.install import run_logged
 from publisher.stack.postgres import psql, secret
+from publisher.stack.solr import CENTRAL_CORE
 from publisher.stack.supervisor import Component, Say, Stack, StackError, get_json, spawn, stop, wait
 
 # the harvest sources the central site keeps for the portal, by kind; see stack/ckan/harvest.py
@@ -189,6 +191,23 @@ def wipe_central(stack: Stack, say: Say) -> None:
     if central.state.exists():
         say(f"wiping the central site under {central.state}")
         shutil.rmtree(central.state)
+
+
+def reset_central(stack: Stack, say: Say) -> None:
+    """An empty central site: stopped, its databases dropped, its core emptied, its state wiped.
+    Up again with up_central; the portal itself is left as it is."""
+    down_central(stack, say)
+    say("dropping the central site's databases and emptying its search core")
+    psql(stack, "DROP DATABASE IF EXISTS ckan_central WITH (FORCE);\n"
+                "DROP DATABASE IF EXISTS datastore_central WITH (FORCE);")
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{stack.solr_port}/solr/{CENTRAL_CORE}/update?commit=true",
+        data=b"<delete><query>*:*</query></delete>", headers={"Content-Type": "text/xml"})
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+    except OSError as exc:
+        raise StackError(f"central: emptying the Solr core {CENTRAL_CORE!r} failed: {exc}") from exc
+    wipe_central(stack, say)
 
 
 def harvest(stack: Stack, kind: str, say: Say) -> dict:

@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from publisher.stack.central import Central, central_datasets, central_row, down_central, up_central, wipe_central
+from publisher.stack.central import (Central, central_datasets, central_row, down_central, reset_central,
+                                     up_central, wipe_central)
 from publisher.stack.ckan import (bootstrap_ckan, ckan_restart_needed, ckan_status, configure_ckan,
                                   search_round_trip, start_ckan)
 from publisher.stack.install import ensure_ckan_venv, ensure_solr_jars, ensure_system_packages, run_logged
@@ -115,9 +116,16 @@ def down(stack: Stack, say: Say = lambda _: None) -> dict:
     return status(stack)
 
 
-def reset(stack: Stack, say: Say = lambda _: None) -> dict:
-    """Stop, wipe every database, index, upload and secret, and start an empty portal."""
+def reset(stack: Stack, say: Say = lambda _: None, central: bool = False) -> dict:
+    """Stop, wipe every database, index, upload and secret, and start an empty portal; with
+    central, only the central catalog site is emptied and started again."""
     refuse_protected_stack(stack, "reset")
+    if central:
+        if not healthy(stack, "postgres") or not healthy(stack, "solr"):
+            raise StackError("reset --central needs the portal running (publisher ckan up)")
+        reset_central(stack, say)
+        up_central(stack, say)
+        return {"changed": True, **status(stack)}
     down(stack, say)
     wipe_central(stack, say)
     say(f"wiping portal data under {stack.state}")
