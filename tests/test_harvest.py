@@ -69,3 +69,28 @@ def test_a_changed_title_reaches_the_central_site_and_what_should_leave_it_is_re
         assert by_name[names[kind]]["expected"] is False and by_name[names[kind]]["on_central"] is True
         assert by_name[names[kind]]["ok"] is False
     assert result.returncode == 1 and report["ok"] is False
+
+
+def test_a_200_character_thai_title_and_a_deleted_resource_survive_the_harvest(stack, ckan, organization, unique):
+    title = ("ข้อมูลสถิติการให้บริการภาครัฐผ่านช่องทางอิเล็กทรอนิกส์ " * 6)[:200]
+    long_name, trimmed = f"long-title-{unique}", f"deleted-resource-{unique}"
+    ckan.action.package_create(**{**complete_dataset(organization, long_name), "allow_harvest": "True",
+                                  "title": title})
+    dataset = ckan.action.package_create(**{**complete_dataset(organization, trimmed), "allow_harvest": "True"})
+    for name in ("kept", "deleted"):
+        ckan.action.resource_create(package_id=dataset["id"], name=name, format="CSV",
+                                    url=f"https://example.invalid/{name}.csv")
+    publisher("ckan", "up", "--central")
+    publisher("harvest-check", "--json", check=False)
+    gone = next(r for r in ckan.action.package_show(id=trimmed)["resources"] if r["name"] == "deleted")
+    ckan.action.resource_delete(id=gone["id"])
+    report = json.loads(publisher("harvest-check", "--json", check=False).stdout)
+    by_name = {item["name"]: item for item in report["datasets"]}
+    for name in (long_name, trimmed):
+        assert by_name[name]["on_central"] and by_name[name]["differences"] == {}, by_name[name]
+    central = json.load(urllib.request.urlopen(
+        f"http://127.0.0.1:{stack.central_port}/api/3/action/package_show?id={long_name}"))["result"]
+    assert central["title"] == title and len(central["title"]) == 200
+    central = json.load(urllib.request.urlopen(
+        f"http://127.0.0.1:{stack.central_port}/api/3/action/package_show?id={trimmed}"))["result"]
+    assert [r["name"] for r in central["resources"]] == ["kept"]
