@@ -14,6 +14,7 @@ run: $(BIN)/publisher
 test: $(BIN)/publisher
 	bash stack/install-browser.sh
 	bash stack/install-report-tools.sh
+	bash stack/install-office.sh
 	$(BIN)/publisher build --check
 	$(BIN)/publisher validate
 	$(BIN)/pytest

@@ -1,6 +1,7 @@
 """What the default portal holds, for CI to compare before and after the test suite: every dataset
 of any catalog (private and deleted ones too), its resources' sha256, and a fingerprint of the API
-token (never the token). Exit 1 when the portal holds a dataset that is not one of datapackages/."""
+token (never the token). Exit 1 when the portal holds a dataset that is not one of datapackages/
+or the reports dataset of their agencies."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import sys
 from pathlib import Path
 
 import requests
+
+from publisher.catalog import map as mapping
+from publisher.catalog.reports import reports_datasets
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTAL = "http://127.0.0.1:5000"
@@ -30,7 +34,11 @@ def snapshot() -> dict:
 
 
 def catalog_names() -> set[str]:
-    return {json.loads(p.read_text(encoding="utf-8"))["name"] for p in (ROOT / "datapackages").glob("*/datapackage.json")}
+    """The packages of datapackages/, and the reports dataset of each agency they belong to."""
+    packages = [json.loads(p.read_text(encoding="utf-8")) for p in (ROOT / "datapackages").glob("*/datapackage.json")]
+    agencies = {p["organization"]["name"] for p in packages}
+    reports, _ = reports_datasets(mapping.groups(), mapping.MARKER, agencies=agencies)
+    return {p["name"] for p in packages} | {d.name for d in reports}
 
 
 if __name__ == "__main__":

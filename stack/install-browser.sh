@@ -1,18 +1,3 @@
 #!/usr/bin/env bash
 # Debian's headless chromium, its driver and a Thai font, for the tests of the public pages.
-# Installs only what is missing; without root, prints the command to run instead.
-set -euo pipefail
-packages=(chromium chromium-driver fonts-thai-tlwg)
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "missing Debian packages: ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
-  exit 2
-fi
-echo "installing Debian packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq "${missing[@]}" >/dev/null
+RECOMMENDS=1 exec bash "$(dirname "$0")/install-debian.sh" chromium chromium-driver fonts-thai-tlwg

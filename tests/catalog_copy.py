@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+from publisher.packages import workbook_path
+from publisher.spreadsheet import workbook
 from tests.conftest import ROOT
 
 PACKAGES = ROOT / "datapackages"
@@ -24,6 +26,8 @@ def copy_catalog(target: Path, unique: str, names: list[str]) -> dict[str, Path]
         descriptor["name"] = new
         descriptor["title"] = f"{descriptor['title']} (ชุดทดสอบ {unique})"
         write_descriptor(folder, descriptor)
+        (folder / workbook_path(name)).unlink(missing_ok=True)
+        rebuild_workbook(folder)
         out[new] = folder
     return out
 
@@ -31,6 +35,15 @@ def copy_catalog(target: Path, unique: str, names: list[str]) -> dict[str, Path]
 def write_descriptor(folder: Path, descriptor: dict) -> None:
     (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n",
                                              encoding="utf-8")
+
+
+def rebuild_workbook(folder: Path) -> Path:
+    """Write the package's XLSX from its descriptor and CSVs, as a build would."""
+    descriptor = descriptor_of(folder)
+    tables = {r["name"]: (folder / r["path"]).read_bytes() for r in descriptor["resources"]}
+    path = folder / workbook_path(descriptor["name"])
+    path.write_bytes(workbook(descriptor, tables))
+    return path
 
 
 def descriptor_of(folder: Path) -> dict:
@@ -51,6 +64,7 @@ def rewrite_csv(folder: Path, resource: str, old: str, new: str) -> str:
         if entry["name"] == resource:
             entry["hash"], entry["bytes"] = f"sha256:{digest}", len(data)
     write_descriptor(folder, descriptor)
+    rebuild_workbook(folder)
     return digest
 
 

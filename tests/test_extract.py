@@ -7,6 +7,7 @@ Recipes and Table Schemas here are small ones written into tmp_path; the reports
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -22,6 +23,7 @@ import yaml
 from publisher import packages
 from publisher.extract import recipes as extract
 from publisher.extract.recipes import PROVENANCE_FIELDS, RecipeError
+from publisher.reports.document import Block, render
 from publisher.reports.registry import REPORTS_DIR, ReportError, load_registry, verify
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +128,7 @@ def test_a_statement_rows_numbers_are_parsed_from_its_quote(recipe):
     ))
     first, second = rows_of(path)
     assert first == {"measure": "relief_processes", "count": 90, "base": 103, "value": Decimal("87.38"),
-                     "source_report": "000", "source_line": 106, "source_text": RELIEF}
+                     "source_report": "R000", "source_line": 106, "source_text": RELIEF}
     assert second["year_be"] == 2564 and second["value"] == Decimal("56.41")
     assert second["source_line"] == 49 and second["source_text"] == FACE_TO_FACE
 
@@ -135,7 +137,7 @@ def test_a_statement_row_is_published_with_its_quote_as_provenance(recipe):
     built = packages.build_package(recipe(statements(relief())), REGISTRY)
     header, row = read_csv(built.files["data/facts.csv"])
     assert dict(zip(header, row)) == {"measure": "relief_processes", "value": "87.38", "count": "90", "base": "103",
-                                      "year_be": "", "note": "", "source_report": "000", "source_line": "106",
+                                      "year_be": "", "note": "", "source_report": "R000", "source_line": "106",
                                       "source_text": RELIEF}
 
 
@@ -217,7 +219,7 @@ def test_a_table_recipe_reads_the_kpi_table_with_groups_and_check_marks(recipe):
     assert rows[12] == {"seq": 13, "kpi_name_th": "ระดับคะแนนเฉลี่ยผลการทดสอบทางการศึกษาระดับชาติด้านการศึกษานอกระบบ (N-NET)",
                         "affected_2563": False, "affected_2564": True,
                         "kpi_group_th": "ด้านแรงงานและการสร้างความสามารถในการแข่งขันให้กับประเทศ",
-                        "source_report": "000", "source_line": 84,
+                        "source_report": "R000", "source_line": 84,
                         "source_text": REGISTRY.report("000").line(84)}
 
 
@@ -284,7 +286,7 @@ def test_the_vendored_reports_match_their_registry():
 def test_a_registry_whose_sha256_is_wrong_refuses_to_read_the_report(tmp_path, recipe):
     """A number may only be quoted from the very file the registry describes."""
     directory, data = copy_registry(tmp_path)
-    entry = next(e for e in data["reports"] if e["id"] == "000")
+    entry = next(e for e in data["reports"] if e["id"] == "R000")
     entry["sha256"] = "0" * 64
     (directory / "registry.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     registry = load_registry(directory)
@@ -302,7 +304,7 @@ def test_a_report_edited_after_vendoring_is_refused(tmp_path):
     """Fixing a typo in a vendored report changes its bytes; the registry catches it."""
     directory, data = copy_registry(tmp_path)
     (directory / "registry.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    edited = directory / next(e["file"] for e in data["reports"] if e["id"] == "000")
+    edited = directory / next(e["file"] for e in data["reports"] if e["id"] == "R000")
     edited.write_bytes(edited.read_bytes().replace("นางสาวอ้นฟ้า".encode(), "นางสาวอ่อนฟ้า".encode()))
     registry = load_registry(directory)
     assert len(verify(registry)) == 1
@@ -341,12 +343,13 @@ def test_check_finds_edited_missing_and_stale_files(recipe):
     directory = path.parent.parent
     built = packages.build_all(directory=directory, registry=REGISTRY)
     assert packages.differences(built, directory) == [f"{path.parent / 'data/facts.csv'}: missing (run publisher build)",
+                                                      f"{path.parent / 'data/test-package.xlsx'}: missing (run publisher build)",
                                                       f"{path.parent / 'datapackage.json'}: missing (run publisher build)"]
     packages.write(built, directory)
     assert packages.differences(built, directory) == []
     descriptor = json.loads((path.parent / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["resources"][0]["hash"].startswith("sha256:")
-    assert descriptor["sources"][0]["report"] == "000"
+    assert descriptor["sources"][0]["report"] == "R000"
 
     csv_file = path.parent / "data" / "facts.csv"
     csv_file.write_bytes(csv_file.read_bytes().replace(b"87.38", b"87.39"))
@@ -361,7 +364,7 @@ def test_building_twice_gives_byte_identical_files(recipe):
     first = packages.build_all(directory=path.parent.parent, registry=REGISTRY)
     second = packages.build_all(directory=path.parent.parent, registry=load_registry())
     assert [(b.name, b.files) for b in first] == [(b.name, b.files) for b in second]
-    assert set(first[0].files) == {"datapackage.json", "data/facts.csv", "data/kpis.csv"}
+    assert set(first[0].files) == {"datapackage.json", "data/facts.csv", "data/kpis.csv", f"data/{first[0].name}.xlsx"}
 
 
 def test_building_the_committed_packages_twice_gives_byte_identical_files():
@@ -395,3 +398,34 @@ def test_a_recipe_without_a_required_key_is_a_recipe_error_naming_it(recipe, key
     path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
     message = refused(path)
     assert "recipe-required" in message and key in message and str(path) in message
+
+
+def test_report_ids_are_not_numbers_and_the_digit_only_ids_they_had_still_resolve():
+    """A spreadsheet reads 000 as the number 0; R000 stays text, and a row citing 000 still finds it."""
+    for report in REGISTRY.reports.values():
+        assert not report.id.replace(".", "").isdigit(), report.id
+    assert REGISTRY.report("000") is REGISTRY.report("R000")
+    assert REGISTRY.find("004").id == "R004" and REGISTRY.find("999") is None
+    with pytest.raises(ReportError, match="unknown report id"):
+        REGISTRY.report("999")
+
+
+def test_a_quote_laid_out_otherwise_is_found_and_the_report_s_passage_kept(tmp_path):
+    text = "หัวเรื่อง\n\n2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n\n- 1) มียุทธศาสตร์ชาติ\n\nได้3 แนวทาง และ ๑๒ คน"
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "r.txt").write_text(text, encoding="utf-8")
+    (folder / "registry.json").write_text(json.dumps({"agencies": [], "reports": [{
+        "id": "r", "file": "r.txt", "sha256": hashlib.sha256(text.encode()).hexdigest(), "title_th": "t",
+        "title_en": "t", "agency": "x"}]}), encoding="utf-8")
+    report = load_registry(folder).report("r")
+    line, printed = report.find("2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n - 1) มียุทธศาสตร์ชาติ")
+    assert (line, printed) == (3, "2. ภาครัฐบริหารงานแบบบูรณาการ โดย\n\n- 1) มียุทธศาสตร์ชาติ")
+    assert report.find("ได้ 3 แนวทาง") == (7, "ได้3 แนวทาง")
+    with pytest.raises(ReportError):
+        report.find("๑ ๒ คน")            # two numbers never become one
+
+
+def test_a_group_row_of_a_read_table_stays_in_its_table():
+    rendered = render([Block("table", rows=[["ลำดับ", "ตัวชี้วัด"], ["<b>ด้านเศรษฐกิจ</b>"], ["๑", "มูลค่า"]])])
+    assert rendered.text.split("\n") == ["ลำดับ\tตัวชี้วัด", "<b>ด้านเศรษฐกิจ</b>\t", "๑\tมูลค่า"]

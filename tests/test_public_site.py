@@ -106,6 +106,8 @@ def resource_of(dataset: dict, key: str) -> dict:
 
 def committed_file(item: dict, key: str) -> Path:
     """The file in the repository behind a portal resource, by the package's own path."""
+    if key.endswith(".xlsx"):   # the workbook of all the tables, beside the CSVs
+        return item["folder"] / "data" / key
     return item["folder"] / next(r["path"] for r in item["local"]["resources"] if r["name"] == key)
 
 
@@ -258,7 +260,7 @@ def test_each_published_dataset_is_dcat_with_its_files(stack, published):
         assert (dataset, DCT.title, Literal(local["title"], lang="th")) in graph, name
         assert (dataset, DCT.license, URIRef(LICENCES[local["gdc"]["license_id"]]["url"])) in graph, name
         distributions = set(graph.objects(dataset, DCAT.distribution))
-        assert len(distributions) == len(local["resources"]) + 1, name   # every CSV and datapackage.json
+        assert len(distributions) == len(local["resources"]) + 2, name   # every CSV, the XLSX and datapackage.json
         access = {str(u): d for d in distributions for u in graph.objects(d, DCAT.accessURL)}
         for resource in shown["resources"]:
             assert resource["url"] in access, (name, resource[RESOURCE_KEY])

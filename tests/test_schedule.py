@@ -612,23 +612,23 @@ def revise_report(workspace, report_id: str, update_registry: bool) -> str:
 
 
 def test_a_revised_report_rebuilds_every_package_quoting_it(workspace):
-    users = users_of("003", workspace.packages)
+    users = users_of("R003", workspace.packages)
     assert users
-    digest = revise_report(workspace, "003", update_registry=True)
+    digest = revise_report(workspace, "R003", update_registry=True)
     stale = stale_packages(load_registry(workspace.reports), workspace.packages)
     assert set(stale) == users and all("registry" in why for why in stale.values())
     code, run = rebuild(workspace)
     assert (code, set(run.rebuilt)) == (0, users)
     for name in users:
         sources = json.loads((workspace.packages / name / "datapackage.json").read_text(encoding="utf-8"))["sources"]
-        assert digest in {s["sha256"] for s in sources if s["report"] == "003"}
+        assert digest in {s["sha256"] for s in sources if s["report"] == "R003"}
     assert stale_packages(load_registry(workspace.reports), workspace.packages) == {}
 
 
 def test_a_report_altered_behind_the_registry_fails_loudly_and_leaves_the_packages_alone(workspace):
-    users = users_of("003", workspace.packages)
+    users = users_of("R003", workspace.packages)
     before = {name: (workspace.packages / name / "datapackage.json").read_bytes() for name in users}
-    revise_report(workspace, "003", update_registry=False)
+    revise_report(workspace, "R003", update_registry=False)
     stale = stale_packages(load_registry(workspace.reports), workspace.packages)
     assert set(stale) == users and all("file" in why for why in stale.values())
     code, run = rebuild(workspace)

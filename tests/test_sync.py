@@ -13,6 +13,7 @@ import requests
 from publisher.catalog.apply import Api, add_table_views
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
 from publisher.catalog.sync import plan, sync
+from publisher.stack.solr import solr_credentials
 from publisher.validate.findings import rules
 from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, sha256_file, write_descriptor
 from tests.conftest import ROOT, publisher
@@ -44,8 +45,8 @@ def test_first_sync_creates_everything_and_the_second_writes_nothing(portal, cka
     assert first.exit_code == 0, first.to_json()
     assert first.summary()["created"] == 2
     local_resources = sum(len(descriptor_of(f)["resources"]) for f in catalog["folders"].values())
-    # every CSV and each package's datapackage.json, uploaded once
-    assert first.summary()["uploads"] == local_resources + 2
+    # every CSV, each package's XLSX and its datapackage.json, uploaded once
+    assert first.summary()["uploads"] == local_resources + 2 * 2
     assert first.summary()["datastore_loads"] == local_resources
     # each table is marked loaded in the call that uploads it (it fits one datastore_create), and
     # the table previews are asked for once per dataset
@@ -69,7 +70,7 @@ def test_first_sync_creates_everything_and_the_second_writes_nothing(portal, cka
         assert dataset["license_id"] == "Creative Commons Attributions"
         assert "extras" in dataset and not any(e["key"] in ("objective", "data_type") for e in dataset["extras"])
         keys = [r[RESOURCE_KEY] for r in dataset["resources"]]
-        assert keys == [r["name"] for r in descriptor_of(folder)["resources"]] + [DATAPACKAGE]
+        assert keys == [r["name"] for r in descriptor_of(folder)["resources"]] + [f"{name}.xlsx", DATAPACKAGE]
 
 
 def test_every_resource_downloads_with_the_sha256_of_the_local_file(portal, ckan, catalog):
@@ -80,6 +81,10 @@ def test_every_resource_downloads_with_the_sha256_of_the_local_file(portal, ckan
             if resource[RESOURCE_KEY] == DATAPACKAGE:
                 continue
             body = requests.get(resource["url"], timeout=30).content   # anonymous, as the public
+            if resource[RESOURCE_KEY] == f"{name}.xlsx":   # the workbook: a file, not a table
+                assert hashlib.sha256(body).hexdigest() == sha256_file(folder / "data" / f"{name}.xlsx")
+                assert resource["hash"] == hashlib.sha256(body).hexdigest() and not resource.get("datastore_active")
+                continue
             local = folder / "data" / f"{resource[RESOURCE_KEY]}.csv"
             assert hashlib.sha256(body).hexdigest() == sha256_file(local) == resource["hash"]
             assert resource["url_type"] == "upload"
@@ -164,18 +169,24 @@ def test_one_changed_csv_reuploads_exactly_that_resource_and_keeps_its_url(porta
     the_plan, *_ = plan(portal, catalog["dir"], catalog=catalog["name"])
     steps = {d.name: d for d in the_plan.datasets}
     assert steps[name].action == "update" and steps[name].changes == {}
-    assert [(r.key, r.action) for r in steps[name].resources if r.action != "unchanged"] == [("provinces", "reupload")]
+    # the CSV, and the two files that carry it too: the workbook and the descriptor (its hash and bytes)
+    workbook = f"{name}.xlsx"
+    assert [(r.key, r.action) for r in steps[name].resources if r.action != "unchanged"] == [
+        ("provinces", "reupload"), (workbook, "reupload"), (DATAPACKAGE, "reupload")]
 
     report = run(portal, catalog)
     assert report.exit_code == 0, report.to_json()
-    assert [(o.name, o.uploads) for o in report.outcomes] == [(name, ["provinces"])]
+    assert [(o.name, o.uploads) for o in report.outcomes] == [(name, ["provinces", workbook, DATAPACKAGE])]
     assert report.calls.get("package_patch", 0) == 0 and report.calls.get("resource_create", 0) == 0
     after = {r[RESOURCE_KEY]: r for r in ckan.action.package_show(id=name)["resources"]}
     assert after["provinces"]["id"] == before["provinces"]["id"]
     assert after["provinces"]["url"] == before["provinces"]["url"]
     assert after["provinces"]["hash"] == digest
     assert requests.get(after["provinces"]["url"], timeout=30).content.decode("utf-8-sig").count("(Bangkok)") == 1
-    assert after[DATAPACKAGE]["hash"] == before[DATAPACKAGE]["hash"]
+    assert after[DATAPACKAGE]["id"] == before[DATAPACKAGE]["id"]
+    published = requests.get(after[DATAPACKAGE]["url"], timeout=30).json()
+    [entry] = [r for r in published["resources"] if r["name"] == "provinces"]
+    assert entry["hash"] == f"sha256:{digest}" and entry["path"] == after["provinces"]["url"]
     assert {n: ckan.action.package_show(id=n)["metadata_modified"] for n in others_before} == others_before
     assert run(portal, catalog).writes == 0
 
@@ -322,14 +333,15 @@ def test_a_dataset_missing_from_the_search_index_is_carried_on_not_duplicated(po
     name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
     before = ckan.action.package_show(id=name)
     requests.post(f"{stack.solr_url}/update?commit=true", json={"delete": {"query": f'name:"{name}"'}},
-                  timeout=30).raise_for_status()
+                  auth=solr_credentials(stack), timeout=30).raise_for_status()
     assert name not in datasets_of(ckan, catalog)
     rewrite_csv(catalog["folders"][name], "provinces", "Krung Thep Maha Nakhon", "Krung Thep Maha Nakhon (Bangkok)")
 
     report = run(portal, catalog)
     assert report.exit_code == 0 and not report.unconverged, report.to_json()["outcomes"]
     assert [(o.name, o.action) for o in report.outcomes] == [(name, "update")]
-    assert "package_create" not in report.calls and report.summary()["uploads"] == 1, report.calls
+    # the changed CSV, and the workbook and descriptor that carry it
+    assert "package_create" not in report.calls and report.summary()["uploads"] == 3, report.calls
     after = ckan.action.package_show(id=name)
     assert after["id"] == before["id"]
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]

@@ -53,9 +53,14 @@ def assert_converged(portal, ckan, directory, catalog: str) -> None:
         descriptor = local[dataset["name"]]
         assert dataset["private"] is False and dataset["state"] == "active"
         keys = [r.get(RESOURCE_KEY) for r in dataset["resources"]]
-        assert keys == [r["name"] for r in descriptor["resources"]] + [DATAPACKAGE], "duplicate or orphan resource"
+        workbook = f"{dataset['name']}.xlsx"
+        assert keys == [r["name"] for r in descriptor["resources"]] + [workbook, DATAPACKAGE], \
+            "duplicate or orphan resource"
         for resource in dataset["resources"]:
             if resource[RESOURCE_KEY] == DATAPACKAGE:
+                continue
+            if resource[RESOURCE_KEY] == workbook:   # a file, not a table
+                assert resource["hash"] == sha256_file(directory / dataset["name"] / "data" / workbook)
                 continue
             path = directory / dataset["name"] / "data" / f"{resource[RESOURCE_KEY]}.csv"
             assert resource["hash"] == sha256_file(path) == resource[DATASTORE_HASH]

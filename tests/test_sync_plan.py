@@ -339,7 +339,7 @@ def test_a_descriptor_that_is_not_a_json_object_is_skipped_and_named_and_the_oth
     for validate in (True, False):
         local, skipped = load_local(tmp_path / "packages", validate=validate)
         assert [d.name for d in local] == [name] and list(skipped) == ["a-list"], validate
-    assert "package.profile" in load_local(tmp_path / "packages")[1]["a-list"]
+    assert "package.shape" in load_local(tmp_path / "packages")[1]["a-list"]
 
 
 def test_the_validated_record_goes_stale_with_any_module_validation_imports_or_a_library_upgrade(tmp_path,

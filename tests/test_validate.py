@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from functools import lru_cache
@@ -222,7 +223,24 @@ def test_a_descriptor_that_is_not_a_json_object_is_a_finding_not_a_crash(tmp_pat
     (tmp_path / "not-an-object" / "datapackage.json").write_text(content, encoding="utf-8")
     result = validate([tmp_path])
     assert sorted(result.packages) == ["_valid", "not-an-object"]
-    assert [(f.rule, f.package) for f in result.findings] == [("package.profile", "not-an-object")]
+    assert [(f.rule, f.package) for f in result.findings] == [("package.shape", "not-an-object")]
     run = publisher("validate", str(tmp_path), "--json")
     assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
-    assert [f["rule"] for f in json.loads(run.stdout)["findings"]] == ["package.profile"]
+    assert [f["rule"] for f in json.loads(run.stdout)["findings"]] == ["package.shape"]
+
+
+def test_a_published_dataset_whose_contact_is_on_a_reserved_domain_is_reported(tmp_path):
+    """Harvesters copy the contact: opendata@publisher.invalid or x@example.com is never delivered."""
+    for email, category, reported in (("opendata@publisher.invalid", "ข้อมูลสาธารณะ", True),
+                                      ("data@sub.example.com", "ข้อมูลสาธารณะ", True),
+                                      ("saraban@opdc.go.th", "ข้อมูลสาธารณะ", False),
+                                      ("opendata@publisher.invalid", "ข้อมูลส่วนบุคคล", False)):
+        folder = tmp_path / f"case-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(VALID, folder)
+        descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        descriptor["gdc"].update(maintainer_email=email, data_category=category)
+        if category != "ข้อมูลสาธารณะ":
+            descriptor["gdc"]["allow_harvest"] = "False"
+        (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+        found = [f for f in validate([folder]).findings if f.rule == "gdc.contact"]
+        assert [(f.field, f.severity) for f in found] == ([("gdc.maintainer_email", "warning")] if reported else []), email

@@ -32,6 +32,7 @@ import requests
 
 from publisher.catalog.apply_views import sync_views
 from publisher.catalog.client import Portal
+from publisher.catalog.faults import explain_failure, explain_refusal
 from publisher.catalog.map import (DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY, LocalDataset, LocalResource,
                                    catalog_of, datapackage_fields, datastore_fields, datastore_records, merged_extras,
                                    portal_datapackage)
@@ -116,7 +117,7 @@ class Api:
                     f"is it running? (publisher ckan status)")
             except ckanapi.CKANAPIError as exc:
                 status = getattr(client, "last_status", None)
-                failure = SyncError(f"{action}: HTTP {status}: {self.portal.redact(str(exc))[:500]}")
+                failure = SyncError(explain_failure(action, status, self.portal.redact(str(exc))))
                 if status not in TRANSIENT:
                     raise failure from None
             if once:
@@ -131,7 +132,7 @@ class Api:
 def describe(exc: Exception, portal: Portal) -> str:
     if isinstance(exc, ckanapi.ValidationError):
         errors = {k: v for k, v in exc.error_dict.items() if k != "__type"}
-        return portal.redact(f"the portal refused it: {errors}")
+        return portal.redact(explain_refusal(errors))
     if isinstance(exc, ckanapi.NotFound):
         return portal.redact(f"not found on the portal ({exc}); it changed during the run, sync again")
     if isinstance(exc, ckanapi.NotAuthorized):
@@ -200,6 +201,12 @@ def load_datastore(api: Api, resource: LocalResource, remote: dict, replace: boo
         except MayHaveCommitted as exc:
             if attempt + 1 == api.attempts:
                 raise exc.failure from None
+            api.pause(attempt)
+        except ckanapi.NotFound:
+            # the table went away mid-load (a killed run's leftover request dropped it): while the
+            # resource itself is there, load it again from empty; a resource gone is the plan's to redo
+            if attempt + 1 == api.attempts or _show_or_none(api, "resource_show", remote["id"]) is None:
+                raise
             api.pause(attempt)
         except ckanapi.ValidationError as exc:
             if "resource_id" in exc.error_dict:

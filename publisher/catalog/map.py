@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.catalog.views import ChartError, chart_views
+from publisher.packages import workbook_path
 from publisher.settings import ROOT, schema_file, shipped_schema
+from publisher.spreadsheet import MEDIA_TYPE as XLSX_MEDIA_TYPE
+from publisher.gate.documents import DocumentError, load_json
+from publisher.gate.paths import PathRefused, descriptor_refusals, safe_file
 
 MARKER_KEY = "managed_by"
 MARKER = "thai-opendata-publisher"     # the default catalog: one repository's datasets on a portal
@@ -23,6 +27,7 @@ RESOURCE_KEY = "frictionless_name"     # a resource's identity on the portal (a 
 DATASTORE_HASH = "datastore_hash"      # sha256 of the CSV last loaded into the DataStore
 FINGERPRINT_KEY = "publisher_fingerprint"  # of the dataset fields last written (see plan.fingerprint)
 DATAPACKAGE = "datapackage.json"       # the package descriptor, published as a resource of its own
+DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 SHA256_URI = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
 PUBLIC = "ข้อมูลสาธารณะ"
 
@@ -80,13 +85,16 @@ def read_descriptor(path: Path, sha256: str = "") -> dict:
 
 
 def _read_descriptor(path: Path) -> tuple[bytes, dict]:
+    """Through the gate: bounded, strict UTF-8, and every path it names checked before use."""
     try:
-        content = path.read_bytes()
-        descriptor = json.loads(content.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        content, descriptor = load_json(path)
+    except (OSError, DocumentError) as exc:
         raise MappingError(f"{path}: cannot read: {exc}") from None
     if not isinstance(descriptor, dict):
         raise MappingError(f"{path}: not a descriptor: a JSON {type(descriptor).__name__}, not an object")
+    refused = descriptor_refusals(path.parent, descriptor)
+    if refused:
+        raise MappingError(f"{path}: [{refused[0].rule}] {refused[0].field}: {refused[0].message}")
     return content, descriptor
 
 
@@ -195,6 +203,37 @@ def datapackage_fields(content: bytes) -> dict:
     }
 
 
+def workbook_fields(path: Path, content: bytes) -> dict:
+    """The package's XLSX: every table of the dataset in one workbook, typed, for spreadsheet users."""
+    return {
+        RESOURCE_KEY: path.name,
+        "name": f"{path.name} (ทุกตารางในไฟล์ Excel เดียว)",
+        "description": _bilingual(
+            "ทุกตารางของชุดข้อมูลในไฟล์ XLSX เดียว หนึ่งแผ่นงานต่อหนึ่งตาราง แผ่นงานแรกอธิบายชุดข้อมูลและทุกคอลัมน์ "
+            "คอลัมน์ข้อความเก็บเป็นข้อความ รหัส (เช่น R000, 0101) และปี พ.ศ. จึงไม่ถูกโปรแกรมตารางคำนวณแปลงเป็นตัวเลข",
+            "Every table in one spreadsheet",
+            "One sheet per table and a first sheet describing the dataset and every column; text columns are stored "
+            "as text, so codes such as R000 or 0101 are not turned into numbers by a spreadsheet."),
+        "format": "XLSX",
+        "mimetype": XLSX_MEDIA_TYPE,
+        "hash": hashlib.sha256(content).hexdigest(),
+        "hash_algorithm": SHA256_URI,
+        "size": len(content),
+    }
+
+
+def _workbook_resource(directory: Path, name: str) -> LocalResource | None:
+    path = directory / workbook_path(name)
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        return None   # a package built before workbooks existed: its tables are published as CSV only
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot read: {exc}") from None
+    fields = workbook_fields(path, content)
+    return LocalResource(key=path.name, path=path, sha256=fields["hash"], fields=fields)
+
+
 def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, catalog: str = MARKER) -> LocalDataset:
     descriptor_path = directory / "datapackage.json"
     content, descriptor = _read_descriptor(descriptor_path)
@@ -204,7 +243,7 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
         views = chart_views(directory / "recipe.yaml", descriptor)
         resources = []
         for resource in descriptor.get("resources", []):
-            path = directory / resource["path"]
+            path = safe_file(directory, resource["path"], "path")
             resources.append(LocalResource(key=resource["name"], path=path,
                                            sha256=resource["hash"].removeprefix("sha256:"),
                                            fields=resource_fields(resource), tabular="schema" in resource,
@@ -214,8 +253,13 @@ def load_dataset(directory: Path, known_groups: dict[str, dict] | None = None, c
         raise MappingError(f"{descriptor_path}: missing key {exc}") from None
     except ChartError as exc:
         raise MappingError(str(exc)) from None
+    except PathRefused as exc:
+        raise MappingError(f"{descriptor_path}: {exc}") from None
     except MappingError as exc:
         raise MappingError(f"{descriptor_path}: {exc}") from None
+    workbook = _workbook_resource(directory, descriptor["name"])
+    if workbook is not None:
+        resources.append(workbook)
     resources.append(LocalResource(key=DATAPACKAGE, path=None, sha256=None, fields={}))
     return LocalDataset(name=descriptor["name"], directory=directory, fields=fields, resources=resources,
                         descriptor_sha256=digest)
@@ -225,13 +269,14 @@ def portal_datapackage(dataset: LocalDataset, urls: dict[str, str]) -> bytes:
     """The descriptor as published: each path is the resource's download URL on the portal,
     so ``frictionless.Package(url)`` loads every table from the portal itself.
 
-    Each file's hash and size stay on its own portal resource (``hash``, ``size``), not here:
-    a changed CSV then re-uploads that CSV alone, and the descriptor only when its schema changes."""
-    descriptor = dataset.descriptor
+    It names its profile (Data Package v2, the shape it has: ``"type": "table"``), so a reader
+    need not guess, and keeps each file's ``hash`` and ``bytes``, so a remote consumer can check
+    what it downloaded. Its bytes change only when a file or the metadata does, so an unchanged
+    package still uploads nothing."""
+    descriptor = {"$schema": DATAPACKAGE_PROFILE, **dataset.descriptor}
     for resource in descriptor.get("resources", []):
         resource["path"] = urls[resource["name"]]
-        for key in ("scheme", "hash", "bytes"):
-            resource.pop(key, None)
+        resource.pop("scheme", None)
     for source in descriptor.get("sources", []):
         source.pop("path", None)
     return (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -58,7 +58,9 @@ def descriptor(agency_id: str, reports: list, registry: Registry, template: dict
               "abbreviation_th": agency.get("abbreviation_th") or agency["title_th"]}
     defaults = json.loads(GDC_DEFAULTS_FILE.read_text(encoding="utf-8"))
     licence = json.loads(LICENCES_FILE.read_text(encoding="utf-8"))["licences"][defaults["license"]]
-    gdc = {**defaults["gdc"], **_fill(template["gdc"], values), "license_id": licence["license_id"]}
+    contact = agency.get("contact") or {}
+    agency_contact = {"maintainer": agency["title_th"], "maintainer_email": contact["email"]} if contact.get("email") else {}
+    gdc = {**defaults["gdc"], **agency_contact, **_fill(template["gdc"], values), "license_id": licence["license_id"]}
     resources = []
     for report in sorted(reports, key=lambda r: r.id):
         meta = {**report.meta, "title_th": report.title_th, "title_en": report.title_en, "id": report.id}

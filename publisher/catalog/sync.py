@@ -23,6 +23,7 @@ from publisher.catalog.reports import reports_datasets
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, dataset_step, make_plan
 from publisher.catalog.state import PortalState, complete, read_datasets
 from publisher.catalog.validated import ValidatedCache
+from publisher.gate.documents import DocumentError, load_json
 from publisher.packages import PACKAGES_DIR
 from publisher.validate.findings import Result
 from publisher.validate.run import validate as validate_packages
@@ -101,8 +102,8 @@ def dataset_name(directory: Path) -> str:
     hand-made package may name its dataset unlike its folder; an invalid one must protect the
     dataset, not the folder."""
     try:
-        descriptor = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        _, descriptor = load_json(directory / "datapackage.json")   # bounded: a hostile file is refused, not parsed
+    except (OSError, DocumentError):
         return directory.name
     name = descriptor.get("name") if isinstance(descriptor, dict) else None
     return name if isinstance(name, str) and name.strip() else directory.name

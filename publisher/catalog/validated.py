@@ -83,8 +83,20 @@ def _digest(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def package_key(directory: Path) -> str:
+    """The package's bytes, and where each of its symlinks points (its target is not read)."""
+    digest = hashlib.sha256(_digest(_files(directory)).encode())
+    for link in sorted(p for p in directory.rglob("*") if p.is_symlink()):
+        digest.update(f"{link} -> {os.readlink(link)}".encode())
+    return digest.hexdigest()
+
+
 def _files(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    """Regular files only, never through a symlink: a FIFO would never end, a link could lead to
+    any file of the machine (the gate refuses both when the package is validated)."""
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if not p.is_symlink() and p.is_file())
 
 
 def validator_key(root: Path = ROOT, code: Path = CODE_DIR) -> str:
@@ -93,10 +105,6 @@ def validator_key(root: Path = ROOT, code: Path = CODE_DIR) -> str:
     digest = hashlib.sha256(_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
     digest.update(json.dumps(library_versions(), sort_keys=True).encode())
     return digest.hexdigest()
-
-
-def package_key(directory: Path) -> str:
-    return _digest(_files(directory))
 
 
 class ValidatedCache:

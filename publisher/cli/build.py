@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from publisher import packages
@@ -31,7 +32,7 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
         fail(as_json, "vendored reports do not match the registry", problems)
     try:
         built = packages.build_all(registry=registry, names=names or None,
-                                   progress=lambda name: log.print(f"[dim]…[/] {name}"))
+                                   progress=lambda name: log.print(f"[dim]…[/] {escape(name)}"))
     except (RecipeError, ReportError) as exc:
         fail(as_json, "build failed", [str(exc)])
     summary = [{"package": b.name, "resources": b.rows, "rows": sum(b.rows.values())} for b in built]
@@ -50,6 +51,6 @@ def build(names: list[str] = typer.Argument(None, help="Package folder names (de
         table.add_column(column, justify="right" if column == "rows" else "left")
     for entry in summary:
         for index, (resource, rows) in enumerate(entry["resources"].items()):
-            table.add_row(entry["package"] if index == 0 else "", resource, str(rows))
+            table.add_row(escape(entry["package"]) if index == 0 else "", escape(resource), str(rows))
     out.print(table)
     out.print(f"{len(summary)} package(s), {sum(e['rows'] for e in summary)} row(s)")

@@ -18,8 +18,11 @@ from publisher.jobs.config import Config, ConfigError, load_config
 from publisher.jobs.lock import Locked, job_lock
 from publisher.jobs.record import LOCKED
 
-out = Console()
-err = Console(stderr=True)
+
+# emoji codes off: package text (a header ":x:", a title) is printed as it is, never rewritten;
+# every piece of it goes through escape() or markup=False, so it is never read as markup either
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON document on stdout for machines.")
 WaitOption = typer.Option(None, "--wait", min=0, max=3600, metavar="SECONDS", show_default=False,

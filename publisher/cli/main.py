@@ -14,6 +14,7 @@ from publisher import __version__
 from publisher.cli.build import build
 from publisher.cli.ckan import ckan_app
 from publisher.cli.common import out
+from publisher.cli.coverage import coverage, suggest
 from publisher.cli.harvest import harvest_check
 from publisher.cli.jobs import run_job, runs_status, schedule_runner
 from publisher.cli.reports import reports_app
@@ -45,6 +46,8 @@ app.command()(build)
 app.command()(plan)
 app.command()(sync)
 app.command()(validate)
+app.command()(coverage)
+app.command()(suggest)
 app.command("schedule")(schedule_runner)
 app.command("run-job")(run_job)
 app.command("status")(runs_status)

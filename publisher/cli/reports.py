@@ -10,7 +10,10 @@ import typer
 from publisher.cli.common import JsonOption, abort, err, out, short
 from publisher.reports.add import add_report
 from publisher.reports.document import IntakeError
-from publisher.reports.registry import REPORTS_DIR
+from publisher.coverage.exclusions import ExclusionError
+from publisher.coverage.scaffold import ScaffoldError, scaffold
+from publisher.extract.recipes import RecipeError
+from publisher.reports.registry import REPORTS_DIR, ReportError, load_registry
 
 reports_app = typer.Typer(help="The source reports: add one from a PDF, DOCX, HTML or text file.",
                           no_args_is_help=True)
@@ -28,6 +31,10 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
         title_th: str = typer.Option(None, "--title-th", help="Thai title (default: the เรื่อง line, "
                                                                "or the first line)."),
         title_en: str = typer.Option(None, "--title-en", help="English title."),
+        package: str = typer.Option(None, "--package", metavar="NEW",
+                                    help="Also start a data package datapackages/NEW: a recipe whose metadata "
+                                         "comes from the registry and the agency, one row per number of the "
+                                         "report, and its Table Schema."),
         reports_dir: Path = ReportsDirOption,
         as_json: bool = JsonOption) -> None:
     """Read a report file and register its text, ready for recipes.
@@ -38,6 +45,9 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
     a text layer are read by OCR (tesseract), and every number on them must be confirmed
     before it is published. Registered in registry.json with the sha256 of the file and of
     the text, title, agency, document number and date, and the tool that read it.
+
+    With --package NEW, a package folder to start from is made too (see the README, "Adding a
+    report").
 
     Exit 0 registered; 1 the file cannot be used (empty, encrypted, corrupt, no text, already
     registered): nothing is written; 2 usage or I/O error.
@@ -50,9 +60,16 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
         abort(as_json, "cannot add the report", str(exc), 1)
     except OSError as exc:
         abort(as_json, "cannot add the report", f"{file}: {exc}", 2)
+    made: list[str] = []
+    if package:
+        try:
+            made = [str(p) for p in scaffold(package, added.id, load_registry(reports_dir or REPORTS_DIR))]
+        except (ScaffoldError, ReportError, RecipeError, ExclusionError) as exc:
+            abort(as_json, f"report {added.id} registered, but no package made", str(exc), 1)
     if as_json:
         print(json.dumps({"ok": True, "id": added.id, "text": str(added.text_path), "sidecar": str(added.sidecar_path),
-                          "entry": added.entry, "notes": added.notes}, ensure_ascii=False, indent=2))
+                          "entry": added.entry, "notes": added.notes, "package_files": made},
+                         ensure_ascii=False, indent=2))
         return
     entry = added.entry
     log.print(f"[green]✓[/] report [bold]{added.id}[/] → {short(str(added.text_path))}")
@@ -62,3 +79,5 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
     log.print(f"    read with {entry['extracted_with']['version']}", markup=False, highlight=False)
     for note in added.notes:
         log.print(f"  [yellow]![/] {note}", highlight=False)
+    for path in made:
+        log.print(f"[green]✓[/] {short(path)}", highlight=False)

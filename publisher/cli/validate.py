@@ -58,9 +58,9 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
     portal_rules = _portal_rules(portal, log)
     try:
         result = validation.validate(paths or [packages.PACKAGES_DIR], portal=portal_rules,
-                                     progress=lambda name: log.print(f"[dim]…[/] {name}"))
+                                     progress=lambda name: log.print(f"[dim]…[/] {escape(name)}"))
     except (FileNotFoundError, OSError) as exc:
-        err.print(f"[bold red]cannot validate:[/] {exc}")
+        err.print(f"[bold red]cannot validate:[/] {escape(str(exc))}")
         raise typer.Exit(2)
     ok = result.valid(strict)
     if as_json:
@@ -78,7 +78,7 @@ def validate(paths: list[Path] = typer.Argument(None, help="Packages or folders 
         findings = by_package.get(package, [])
         mark = "[green]✓[/]" if not findings else ("[yellow]![/]" if all(f.severity == "warning" for f in findings)
                                                     else "[red]✗[/]")
-        out.print(f"{mark} [bold]{package}[/]" + (f"  {len(findings)} finding(s)" if findings else ""))
+        out.print(f"{mark} [bold]{escape(package)}[/]" + (f"  {len(findings)} finding(s)" if findings else ""))
         for f in findings:
             place = f.file + (f":{f.row}" if f.row else "") + (f" [{f.field}]" if f.field else "")
             colour = "red" if f.severity == "error" else "yellow"

@@ -11,9 +11,19 @@ which report hold its values. Two kinds of source, which a resource may combine:
       values: {indicator_id: face_to_face_service}
 
   ``quote`` must occur exactly once in the report (it is found again if the report is
-  revised, and the build fails if it is gone). Every numeric column comes from ``numbers``:
+  revised, and the build fails if it is gone); where the report lays the same words out
+  with other line breaks or spaces, that one place is taken and ``source_text`` is the
+  passage as the report prints it. Every numeric column comes from ``numbers``:
   a literal that occurs inside the quote, parsed by the column's type. ``values`` holds
   only text a person wrote (labels, codes, notes), never a number.
+
+  ``dates: {signed_on: "๑๗ มีนาคม ๒๕๖๕"}`` turns a Thai date of the quote into an ISO date
+  column (BE to CE). A number printed with a multiplier word (``"๑๘ ล้าน"``, ``"1.5 พันล้าน"``)
+  is multiplied out, and a column ``<name>_printed``, when the schema has one, keeps the
+  figure as printed. ``quote_2`` is a second supporting passage of the same report for a row
+  whose values sit in two places: numbers and dates may come from either, and the row gets
+  ``source_line_2`` and ``source_text_2``. ``confirmed: true`` says a person checked a number
+  that OCR read (validate refuses it until then).
 
 ``table`` – the rows of a tab table found after an anchor line::
 
@@ -50,6 +60,8 @@ from typing import Any
 from publisher.settings import schema_file
 from publisher.extract import thai
 from publisher.extract.closest import closest_passage
+from publisher.extract.numbers import MULTIPLIERS, parse_multiplied
+from publisher.gate.paths import slug_refusal
 from publisher.reports.registry import Registry, Report, ReportError
 
 TABLE_SCHEMAS = schema_file("tables")
@@ -71,8 +83,12 @@ class Where:
         return RecipeError(f"{at}: [{rule}] {message}")
 
 
-def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS) -> dict:
-    """A Table Schema from schemas/tables/, with the shared provenance fields appended."""
+def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS, second_quote: bool = False) -> dict:
+    """A Table Schema from schemas/tables/, with the shared provenance fields appended (and
+    those of a second supporting quote when a row of the resource has one)."""
+    refused = slug_refusal(name, "schema")
+    if refused:
+        raise RecipeError(f"[{refused.rule}] schema: {refused.message}")
     path = directory / f"{name}.json"
     if not path.exists():
         raise RecipeError(f"no Table Schema {path}")
@@ -82,7 +98,7 @@ def load_table_schema(name: str, directory: Path = TABLE_SCHEMAS) -> dict:
     clash = set(names) & set(PROVENANCE_FIELDS)
     if clash:
         raise RecipeError(f"{path}: fields {sorted(clash)} are added to every schema; remove them")
-    schema["fields"] = schema["fields"] + provenance["fields"]
+    schema["fields"] = schema["fields"] + provenance["fields"] + (provenance["second"] if second_quote else [])
     return schema
 
 
@@ -101,6 +117,8 @@ def parse_cell(text: str, spec: dict) -> Any:
             return thai.parse_be_year(cleaned)
         if cleaned.startswith("ร้อยละ") or cleaned.endswith("%"):
             value = thai.parse_percent(cleaned)
+        elif cleaned.endswith(tuple(MULTIPLIERS)):
+            value = parse_multiplied(cleaned)
         else:
             value = thai.parse_number(cleaned)
         if kind in ("integer", "year"):
@@ -120,7 +138,7 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
     fields = _field_map(schema)
     rows = []
     for index, spec in enumerate(specs, start=1):
-        unknown = set(spec) - {"report", "quote", "numbers", "values"}
+        unknown = set(spec) - ROW_KEYS
         if unknown:
             raise where.error("recipe-key", f"unknown keys {sorted(unknown)}", index)
         report_id = str(spec.get("report") or default_report or "")
@@ -129,29 +147,24 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
         quote = spec.get("quote")
         if not quote:
             raise where.error("recipe-quote", "every row needs the quote that contains its values", index)
-        try:
-            report = registry.report(report_id)
-            line = report.locate(quote)
-        except ReportError as exc:
-            raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, quote), index) from None
+        quotes = [quote] + ([spec["quote_2"]] if spec.get("quote_2") else [])
+        lines, printed = [], []
+        for text in quotes:
+            try:
+                report = registry.report(report_id)
+                found_line, found_text = report.find(text)
+                lines.append(found_line)
+                printed.append(found_text)
+            except ReportError as exc:
+                raise where.error("quote-not-found", str(exc) + _closest_hint(registry, report_id, text), index) from None
+        line = lines[0]
         row: dict[str, Any] = {}
         for column, literal in (spec.get("numbers") or {}).items():
-            literal = str(literal)
-            field = fields.get(column)
-            if field is None:
-                raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
-            if field.get("type") not in NUMERIC_TYPES:
-                raise where.error("numbers-are-numeric", f"{column!r} is {field.get('type')}; put it under values",
-                                  index)
-            if literal not in quote:
-                raise where.error("number-not-in-quote", f"{column}: {literal!r} does not occur in the quote", index)
-            if not _occurs_whole(literal, quote):
-                raise where.error("number-not-in-quote",
-                                  f"{column}: {literal!r} occurs in the quote only as part of a longer number", index)
-            try:
-                row[column] = parse_cell(literal, field)
-            except ValueError as exc:
-                raise where.error("number-unparsable", f"{column}: {exc}", index) from None
+            row[column] = _quoted_value(column, str(literal), quotes, fields, NUMERIC_TYPES, where, index)
+            if f"{column}_printed" in fields:
+                row[f"{column}_printed"] = str(literal)
+        for column, literal in (spec.get("dates") or {}).items():
+            row[column] = _quoted_value(column, str(literal), quotes, fields, ("date",), where, index)
         for column, value in (spec.get("values") or {}).items():
             field = fields.get(column)
             if field is None:
@@ -161,17 +174,40 @@ def statement_rows(specs: list[dict], schema: dict, registry: Registry, where: W
                                   f"{column!r} is numeric: give it under numbers: as text quoted from the report",
                                   index)
             row[column] = value
-        row.update(source_report=report.id, source_line=line, source_text=quote)
+        row.update(source_report=report.id, source_line=line, source_text=printed[0])
+        if len(quotes) > 1:
+            row.update(source_line_2=lines[1], source_text_2=printed[1])
         rows.append(row)
     return rows
 
 
+ROW_KEYS = {"report", "quote", "quote_2", "numbers", "dates", "values", "confirmed"}
 _DIGIT = "0-9" + thai.THAI_DIGITS
+
+
+def _quoted_value(column: str, literal: str, quotes: list[str], fields: dict[str, dict], types: tuple[str, ...],
+                  where: Where, index: int) -> Any:
+    """A number or date column: its literal occurs whole in one of the row's quotes, parsed by the field."""
+    field = fields.get(column)
+    if field is None:
+        raise where.error("unknown-column", f"{column!r} is not in the Table Schema", index)
+    if field.get("type") not in types:
+        raise where.error("numbers-are-numeric" if "date" not in types else "dates-are-dates",
+                          f"{column!r} is {field.get('type')}; put it under values", index)
+    if not any(literal in quote for quote in quotes):
+        raise where.error("number-not-in-quote", f"{column}: {literal!r} does not occur in the quote", index)
+    if not any(_occurs_whole(literal, quote) for quote in quotes):
+        raise where.error("number-not-in-quote",
+                          f"{column}: {literal!r} occurs in the quote only as part of a longer number", index)
+    try:
+        return thai.parse_thai_date(literal) if field.get("type") == "date" else parse_cell(literal, field)
+    except ValueError as exc:
+        raise where.error("number-unparsable", f"{column}: {exc}", index) from None
 
 
 def _closest_hint(registry: Registry, report_id: str, quote: str) -> str:
     """'; closest passage at line 183: '2,181' in the quote, '2,180' in the report', or ''."""
-    report = registry.reports.get(report_id)
+    report = registry.find(report_id)
     if report is None or quote in report.text:
         return ""
     found = closest_passage(quote, report.lines)
@@ -193,12 +229,12 @@ def _occurs_whole(literal: str, quote: str) -> bool:
 
 TABLE_KEYS = {"report", "after", "until", "header_rows", "expect_header", "columns", "group_column",
               "single_cell_groups", "continuation", "skip", "fill_down", "explode", "patterns", "values",
-              "expect_rows"}
+              "expect_rows", "confirmed"}
 
 
 def table_block(report: Report, after: str, until: str | None) -> list[tuple[int, str]]:
     """The tab lines after the anchor, across blank lines, up to the first line without a tab."""
-    start = report.locate(after)
+    start, _ = report.find(after)
     block: list[tuple[int, str]] = []
     for number in range(start + 1, len(report.lines) + 1):
         text = report.line(number)
@@ -304,7 +340,7 @@ def extract_resource(spec: dict, registry: Registry, recipe: Path) -> tuple[dict
     where = Where(recipe, spec.get("name", "?"))
     if "schema" not in spec:
         raise where.error("recipe-schema", "every resource names its Table Schema in schemas/tables/")
-    schema = load_table_schema(spec["schema"])
+    schema = load_table_schema(spec["schema"], second_quote=any("quote_2" in r for r in spec.get("rows") or []))
     rows: list[dict] = []
     if "table" in spec:
         rows += table_rows(spec["table"], schema, registry, where)

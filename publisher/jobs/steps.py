@@ -16,6 +16,7 @@ from publisher import packages
 from publisher.catalog.client import Portal, portal_for
 from publisher.catalog.sync import sync
 from publisher.extract.recipes import RecipeError
+from publisher.gate.documents import load_json
 from publisher.jobs.config import Config
 from publisher.jobs.record import IN_SYNC, INVALID, PORTAL_ERROR, Run
 from publisher.reports.registry import REPORTS_DIR, Registry, ReportError, load_registry
@@ -43,7 +44,9 @@ def stale_packages(registry: Registry, packages_dir: Path = packages.PACKAGES_DI
     for recipe in packages.recipes(packages_dir):
         name, descriptor = recipe.parent.name, recipe.parent / "datapackage.json"
         try:
-            content = json.loads(descriptor.read_text(encoding="utf-8"))
+            if not descriptor.exists():
+                raise FileNotFoundError(descriptor)
+            content = load_json(descriptor)[1]
             sources = content.get("sources", []) if isinstance(content, dict) else None
         except FileNotFoundError:
             stale[name] = "not built yet"
@@ -55,7 +58,7 @@ def stale_packages(registry: Registry, packages_dir: Path = packages.PACKAGES_DI
             stale[name] = "datapackage.json is not a descriptor with a list of sources"
             continue
         for source in sources:
-            report = registry.reports.get(source.get("report"))
+            report = registry.find(source.get("report"))
             if report is None:
                 stale[name] = f"report {source.get('report')!r} is no longer in the registry"
             elif report.sha256 != source.get("sha256"):

@@ -54,7 +54,7 @@ def render(blocks: list[Block]) -> Rendered:
             body = ["#" * max(1, min(block.level, 6)) + " " + block.text]
         else:
             body = [block.text]
-        body = [line.rstrip() for line in body if line.strip()]
+        body = [_keep_in_table(line.rstrip(), block) for line in body if line.strip()]
         if not body:
             continue
         if lines:
@@ -64,6 +64,13 @@ def render(blocks: list[Block]) -> Rendered:
             if block.ocr:
                 ocr.append((len(lines), block.page))
     return Rendered(text="\n".join(lines), ocr_lines=ocr)
+
+
+def _keep_in_table(line: str, block: Block) -> str:
+    """A row of a table whose only filled cell is the first (a group label such as
+    <b>ด้านเศรษฐกิจ</b>) keeps one tab, so it stays a row of its table and does not end it."""
+    wide = block.kind == "table" and any(len(row) > 1 for row in block.rows)
+    return line + "\t" if wide and "\t" not in line else line
 
 
 def trim_row(cells: list[str]) -> list[str]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -71,16 +72,51 @@ class Report:
         return candidates[0]
 
 
+    def find(self, passage: str) -> tuple[int, str]:
+        """The line where the passage starts and the passage as the report prints it.
+
+        Exactly as quoted when it is there (``locate``); otherwise the one place where the
+        same text stands with its line breaks and spaces laid out differently (a paragraph
+        re-flowed, a list item's indent or the blank line between paragraphs lost or added by
+        a reader of PDF or DOCX), since a quote is about the words, not their layout. The
+        passage returned is verbatim from the report, so provenance checks hold.
+        """
+        if passage in self.text:
+            return self.locate(passage), passage
+        pieces = [p for p in re.split(r"(\s+)", passage.strip()) if p]
+        pattern = ""
+        for index, piece in enumerate(pieces):
+            if not piece.isspace():
+                pattern += re.escape(piece)
+                continue
+            # spacing may differ, or be none (Thai runs on without a space); never between two
+            # digits, which would make two numbers one
+            digits = pieces[index - 1][-1:].isdigit() and pieces[index + 1][:1].isdigit()
+            pattern += r"\s+" if digits else r"\s*"
+        matches = list(re.finditer(pattern, self.text)) if pattern else []
+        if len(matches) != 1:
+            self.locate(passage)      # raises with the usual message (not found, or where it repeats)
+        match = matches[0]
+        return self.text.count("\n", 0, match.start()) + 1, match.group(0)
+
+
 @dataclass(frozen=True)
 class Registry:
     agencies: dict[str, dict]
     reports: dict[str, Report]
+    former_ids: dict[str, str] = field(default_factory=dict)  # an id a report had before -> its id now
+
+    def find(self, report_id: str) -> Report | None:
+        """The report by its id, or by an id it had before (rows published with ``000`` still
+        name report ``R000``); None when neither is known."""
+        report_id = str(report_id)
+        return self.reports.get(report_id) or self.reports.get(self.former_ids.get(report_id, ""))
 
     def report(self, report_id: str) -> Report:
-        try:
-            return self.reports[report_id]
-        except KeyError:
-            raise ReportError(f"unknown report id {report_id!r}; known: {sorted(self.reports)}") from None
+        report = self.find(report_id)
+        if report is None:
+            raise ReportError(f"unknown report id {report_id!r}; known: {sorted(self.reports)}")
+        return report
 
     def agency(self, agency_id: str) -> dict:
         try:
@@ -97,7 +133,8 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
                             agency=entry["agency"], meta=entry)
         for entry in data["reports"]
     }
-    return Registry(agencies={a["id"]: a for a in data["agencies"]}, reports=reports)
+    former = {old: entry["id"] for entry in data["reports"] for old in entry.get("former_ids", [])}
+    return Registry(agencies={a["id"]: a for a in data["agencies"]}, reports=reports, former_ids=former)
 
 
 def verify(registry: Registry) -> list[str]:

@@ -10,6 +10,7 @@ ckanext-harvest's ``harvester run-test`` does), so no queue consumer is ever sta
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, group_schema_urls
 from publisher.stack.install import run_logged
 from publisher.stack.postgres import psql, secret
-from publisher.stack.solr import CENTRAL_CORE
+from publisher.stack.solr import CENTRAL_CORE, solr_credentials
 from publisher.stack.supervisor import Component, Say, Stack, StackError, get_json, spawn, stop, wait
 
 # the harvest sources the central site keeps for the portal, by kind; see stack/ckan/harvest.py
@@ -82,6 +83,7 @@ def _settings(central: Central) -> dict[str, str]:
     values = {"central_port": central.port, "solr_port": stack.solr_port, "redis_port": stack.redis_port,
               "postgres_port": stack.postgres_port, "central_state": central.state,
               "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
+              "solr_user": solr_credentials(stack)[0], "solr_password": solr_credentials(stack)[1],
               "group_schemas": group_schema_urls(stack)}
     settings = {}
     for line in template.splitlines():
@@ -202,7 +204,9 @@ def reset_central(stack: Stack, say: Say) -> None:
                 "DROP DATABASE IF EXISTS datastore_central WITH (FORCE);")
     request = urllib.request.Request(
         f"http://127.0.0.1:{stack.solr_port}/solr/{CENTRAL_CORE}/update?commit=true",
-        data=b"<delete><query>*:*</query></delete>", headers={"Content-Type": "text/xml"})
+        data=b"<delete><query>*:*</query></delete>",
+        headers={"Content-Type": "text/xml", "Authorization": "Basic " + base64.b64encode(
+            ":".join(solr_credentials(stack)).encode()).decode()})
     try:
         urllib.request.urlopen(request, timeout=30).close()
     except OSError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from publisher.stack.install import run_logged
 from publisher.stack.postgres import psql, secret
+from publisher.stack.solr import solr_credentials
 from publisher.stack.supervisor import Say, Stack, StackError, components, get_json, spawn, wait
 
 
@@ -34,6 +35,7 @@ def _settings(stack: Stack) -> dict[str, str]:
         "ckan_port": stack.ckan_port, "solr_port": stack.solr_port, "redis_port": stack.redis_port,
         "postgres_port": stack.postgres_port, "state": stack.state,
         "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
+        "solr_user": solr_credentials(stack)[0], "solr_password": solr_credentials(stack)[1],
         "group_schemas": group_schema_urls(stack),
     }
     settings = {}

@@ -4,16 +4,44 @@ disk, and re-indexing when the index was built with another schema.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 from pathlib import Path
 
 from publisher.stack.install import run_logged
+from publisher.stack.postgres import secret
 from publisher.stack.supervisor import Say, Stack, StackError, components, get_json, spawn, stop, wait
+
+# Solr answers only this user (Solr's BasicAuthPlugin, blockUnknown): without it anyone on the
+# machine could read private datasets from the index or write to it. The password is a secret of
+# the stack (secrets/solr-password, mode 600); CKAN gets it as solr_user/solr_password.
+SOLR_USER = "ckan"
+
+
+def solr_credentials(stack: Stack) -> tuple[str, str]:
+    return SOLR_USER, secret(stack, "solr-password")
+
+
+def security_json(password: str) -> bytes:
+    """Solr's security.json: basic authentication for SOLR_USER, every request refused to others.
+    Solr stores base64(sha256(sha256(salt + password))) and base64(salt); the salt is derived from
+    the (random) password so the file is the same on every start."""
+    salt = hashlib.sha256(b"solr-salt:" + password.encode()).digest()[:16]
+    hashed = hashlib.sha256(hashlib.sha256(salt + password.encode()).digest()).digest()
+    config = {
+        "authentication": {"class": "solr.BasicAuthPlugin", "blockUnknown": True, "forwardCredentials": False,
+                           "credentials": {SOLR_USER: f"{base64.b64encode(hashed).decode()} "
+                                                      f"{base64.b64encode(salt).decode()}"}},
+        "authorization": {"class": "solr.RuleBasedAuthorizationPlugin", "user-role": {SOLR_USER: ["admin"]},
+                          "permissions": [{"name": "all", "role": "admin"}]},
+    }
+    return (json.dumps(config, indent=2) + "\n").encode("utf-8")
 
 
 def solr_ping(stack: Stack) -> bool:
-    answer = get_json(f"{stack.solr_url}/admin/ping?wt=json")
+    answer = get_json(f"{stack.solr_url}/admin/ping?wt=json", auth=solr_credentials(stack))
     return bool(answer and answer.get("status") == "OK")
 
 
@@ -66,7 +94,11 @@ def solr_config(stack: Stack) -> dict[Path, bytes]:
         if rel.parts[0] == "ckan":
             files[Path(CENTRAL_CORE, *rel.parts[1:])] = data
     files[Path(CENTRAL_CORE, "core.properties")] = f"name={CENTRAL_CORE}\n".encode()
+    files[SECURITY] = security_json(solr_credentials(stack)[1])
     return files
+
+
+SECURITY = Path("security.json")   # in the Solr home; it holds the password's hash, so mode 600
 
 
 def _schema_digest(config: dict[Path, bytes]) -> str:
@@ -101,6 +133,8 @@ def _prepare_solr_home(stack: Stack) -> None:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if not dest.exists() or dest.read_bytes() != data:
             dest.write_bytes(data)
+        if rel == SECURITY:
+            dest.chmod(0o600)
 
 
 def start_solr(stack: Stack, say: Say) -> None:

@@ -7,6 +7,7 @@ while its command line still shows what we started (pid reuse).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -155,9 +156,14 @@ def tcp_open(port: int) -> bool:
         return False
 
 
-def get_json(url: str, timeout: float = 5) -> dict | None:
+def get_json(url: str, timeout: float = 5, auth: tuple[str, str] | None = None) -> dict | None:
+    """The JSON a URL answers, or None; ``auth``: (user, password) for HTTP basic authentication."""
+    request = urllib.request.Request(url)
+    if auth:
+        pair = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request.add_header("Authorization", f"Basic {pair}")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.load(response)
     except (OSError, ValueError, urllib.error.URLError):
         return None

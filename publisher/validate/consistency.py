@@ -15,6 +15,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from publisher.settings import schema_file
+from publisher.gate.documents import DocumentError, load_json
+from publisher.gate.paths import check
 from publisher.validate.findings import Finding, canonical, relative_path
 from publisher.validate.tables import read_csv
 
@@ -50,8 +52,10 @@ class CatalogPackage:
 
     @classmethod
     def of(cls, path: Path, descriptor: dict, checked: bool) -> "CatalogPackage":
-        files = {r["name"]: r["path"] for r in descriptor.get("resources", [])
-                 if isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("path"), str)}
+        resources = descriptor.get("resources", [])
+        files = {r["name"]: r["path"] for r in (resources if isinstance(resources, list) else [])
+                 if isinstance(r, dict) and isinstance(r.get("name"), str)
+                 and check(path.parent, r.get("path"), "path", must_exist=True) is None}
         return cls(path.parent.name, path, descriptor.get("name") or path.parent.name, files, checked)
 
     def table(self, resource: str) -> tuple[str, list[str], list[tuple[int, dict]]] | None:
@@ -101,8 +105,8 @@ def catalog_packages(descriptor_paths: list[Path], catalog: Path | None) -> list
     for path, checked in [(p, True) for p in descriptor_paths] + \
                          [(p, False) for p in (sorted(catalog.glob("*/datapackage.json")) if catalog else [])]:
         try:
-            descriptor = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            _, descriptor = load_json(path)
+        except (OSError, DocumentError):
             continue
         if not isinstance(descriptor, dict):
             continue

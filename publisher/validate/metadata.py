@@ -11,7 +11,7 @@ import jsonschema
 
 from publisher.settings import schema_file, shipped_schema
 from publisher.reports.registry import Registry
-from publisher.validate.findings import Finding, canonical
+from publisher.validate.findings import Finding, canonical, rules
 
 PROFILE_FILE = shipped_schema("gdc/profile.json")
 CKAN_SCHEMA_FILE = shipped_schema("ckan/gdc_dataset.json")
@@ -104,6 +104,7 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
     if spdx and spdx not in licences and gdc.get("license_id") != "อื่นๆ":
         found.append(Finding("gdc.license", package, file, f"licence {spdx} has no GD-Catalog equivalent; "
                              "set license_id อื่นๆ and license_id_other", field="licenses"))
+    found += contact_findings(gdc, package, file)
     organization = (descriptor.get("organization") or {}).get("name")
     if organization and organization not in registry.agencies:
         found.append(Finding("gdc.organization", package, file, f"organization {organization!r} is not in the registry",
@@ -113,4 +114,24 @@ def metadata_findings(descriptor: dict, package: str, file: str, registry: Regis
         if isinstance(value, str) and canonical(value) != value:
             found.append(Finding("gdc.nfc", package, file, f"{text_field} is not NFC, or has a decomposed sara am",
                                  field=text_field))
+    keywords = descriptor.get("keywords")
+    for index, value in enumerate(keywords if isinstance(keywords, list) else []):
+        if isinstance(value, str) and canonical(value) != value:   # a tag the search would not find
+            found.append(Finding("gdc.nfc", package, file, f"keyword {index + 1} is not NFC, or has a decomposed "
+                                 "sara am", field=f"keywords[{index}]"))
     return found
+
+
+def reserved_domain(email: str) -> bool:
+    """An address on a name reserved by RFC 2606/6761 (example.com, *.invalid, …): never delivered."""
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return any(domain == name or domain.endswith("." + name) for name in rules()["gdc.contact"]["reserved_domains"])
+
+
+def contact_findings(gdc: dict, package: str, file: str) -> list[Finding]:
+    """A published dataset's contact is copied by every harvester: it must be deliverable."""
+    email = gdc.get("maintainer_email")
+    if gdc.get("data_category") != "ข้อมูลสาธารณะ" or not isinstance(email, str) or not reserved_domain(email):
+        return []
+    return [Finding("gdc.contact", package, file, f"gdc.maintainer_email {email!r} is on a reserved domain",
+                    field="gdc.maintainer_email")]

@@ -21,7 +21,9 @@ NOT_NAMES = ("นายกรัฐมนตรี", "นายก", "นาย�
 _TITLE = "|".join(re.escape(t) for t in sorted(PERSON_TITLES, key=len, reverse=True))
 PERSON = re.compile(rf"(?<![\u0e01-\u0e4f])(?:{_TITLE})\s?[\u0e01-\u0e4f]{{2,}}\s+[\u0e01-\u0e4f]{{2,}}")
 PHONE = re.compile(r"(?<![\d,.])0\d{0,2}[ -]?\d{3,4}[ -]?\d{4}(?![\d,.])")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# starts only where a run of address characters starts, so a long run without an @ is read once
+# (without the look-behind every position of the run was a new start: quadratic in its length)
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 NATIONAL_ID = re.compile(r"(?<!\d)\d[ -]?\d{4}[ -]?\d{5}[ -]?\d{2}[ -]?\d(?!\d)")
 ROLE_MAILBOXES = ("saraban", "info", "contact", "admin", "webmaster", "support", "opendata", "report", "pr",
                   "service", "helpdesk", "callcenter", "noreply", "no-reply", "data", "gdcatalog", "secretariat",

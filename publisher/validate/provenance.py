@@ -7,6 +7,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from publisher.extract import thai
+from publisher.extract.numbers import tokens
 from publisher.extract.recipes import NUMERIC_TYPES
 from publisher.reports.registry import Registry, ReportError
 from publisher.validate.findings import Finding
@@ -16,13 +17,17 @@ _NUMBER_TOKEN = re.compile(r"([-−]?)((?<!\d)\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![
 
 def numbers_in(passage: str) -> set[Decimal]:
     """Every number printed in a passage, Thai digits included; a number after a minus sign
-    counts both ways, since '2561-2580' is a range and '−0.2' a negative change."""
+    counts both ways, since '2561-2580' is a range and '−0.2' a negative change; a figure
+    with a multiplier word counts as printed and multiplied out."""
     found = set()
     for sign, token in _NUMBER_TOKEN.findall(thai.to_arabic_digits(passage)):
         value = Decimal(token.replace(",", ""))
         found.add(value)
         if sign:
             found.add(-value)
+    for token in tokens(passage.split("\n")):      # ๑๘ ล้าน is also 18000000
+        if token.kind == "multiplied" and token.value is not None:
+            found.add(token.value)
     return found
 
 
@@ -30,7 +35,7 @@ def provenance_findings(rows: list[tuple[int, dict]], fields: dict[str, dict], p
                         registry: Registry) -> list[Finding]:
     found = []
     numeric = [name for name, spec in fields.items()
-               if spec.get("type") in NUMERIC_TYPES and name != "source_line"]
+               if spec.get("type") in NUMERIC_TYPES and name not in ("source_line", "source_line_2")]
     for number, row in rows:
         report_id, line, passage = row.get("source_report"), row.get("source_line"), row.get("source_text")
         if not (report_id and line and passage):
@@ -51,6 +56,19 @@ def provenance_findings(rows: list[tuple[int, dict]], fields: dict[str, dict], p
                                  row=number, field="source_text"))
             continue
         quoted = numbers_in(passage)
+        second, second_line = row.get("source_text_2"), row.get("source_line_2")
+        if second:
+            try:
+                start = int(second_line)
+                at = "\n".join(report.lines[start - 1:start + second.count("\n")])
+            except (TypeError, ValueError):
+                at = ""
+            if second not in at:
+                found.append(Finding("provenance.passage", package, file,
+                                     f"the second passage is not at report {report_id} line {second_line}: "
+                                     f"{second[:80]!r}", row=number, field="source_text_2"))
+                continue
+            quoted |= numbers_in(second)
         for name in numeric:
             value = row.get(name, "")
             if value in ("", None):

@@ -3,16 +3,19 @@ share (validate); package_paths finds the datapackage.json files a command names
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Callable, Iterable
 
 from publisher.settings import ROOT
+from publisher.gate.documents import DocumentError, load_json
+from publisher.gate.paths import descriptor_refusals
 from publisher.reports.registry import Registry, load_registry
+from publisher.validate.cells import cell_findings, classed_public, descriptor_text_findings
 from publisher.validate.consistency import consistency_findings
 from publisher.validate.fast_columns import ARROW_CACHE
 from publisher.validate.findings import Finding, Result, relative_path
 from publisher.validate.metadata import metadata_findings
+from publisher.validate.ocr import ocr_findings
 from publisher.validate.tables import frictionless_findings, table_findings
 
 CATALOG_DIR = ROOT / "datapackages"
@@ -43,16 +46,31 @@ def validate_package(descriptor_path: Path, registry: Registry, portal: PortalCh
     package = descriptor_path.parent.name
     file = relative_path(descriptor_path)
     try:
-        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Finding("package.unreadable", package, file, str(exc))]
-    if not isinstance(descriptor, dict):
-        return [Finding("package.profile", package, file,
-                        f"a descriptor is a JSON object, not a JSON {type(descriptor).__name__}")]
+        _, descriptor = load_json(descriptor_path)
+    except DocumentError as exc:
+        rule = exc.rule if exc.rule.startswith("path.") else "package.unreadable"
+        return [Finding(rule, package, file, (f"line {exc.line}: " if exc.line else "") + exc.message)]
+    refused = [Finding(r.rule, package, file, r.message, field=r.field)
+               for r in descriptor_refusals(descriptor_path.parent, descriptor)]
+    if any(f.rule == "package.shape" for f in refused):
+        return refused
+    found = refused + descriptor_text_findings(descriptor, package, file)
+    blocked = bool(refused)
+    if not blocked:
+        public = classed_public(descriptor)
+        for resource in descriptor.get("resources", []):
+            path = descriptor_path.parent / resource["path"] if "path" in resource else None
+            if path is not None and path.is_file():
+                cells, blocking = cell_findings(path, package, relative_path(path), public)
+                found += cells
+                blocked = blocked or blocking
     try:
-        found = frictionless_findings(descriptor_path, package, descriptor, fast)
+        if not blocked:   # nothing reads a file the gate refused, or a table over the limits
+            found += frictionless_findings(descriptor_path, package, descriptor, fast)
         found += metadata_findings(descriptor, package, file, registry)
-        found += table_findings(descriptor_path, descriptor, package, registry, fast)
+        if not blocked:
+            found += table_findings(descriptor_path, descriptor, package, registry, fast)
+        found += ocr_findings(descriptor_path, package, registry)
     finally:
         ARROW_CACHE.clear()
     if portal is not None:
@@ -75,3 +93,4 @@ def validate(paths: Iterable[Path], registry: Registry | None = None, progress=l
         result.findings += validate_package(descriptor_path, registry, portal, fast)
     result.findings += consistency_findings(descriptor_paths, catalog)
     return result
+

@@ -6,6 +6,8 @@ GD-Catalog fields that have a DCAT or Dublin Core term (frequency, access rights
 provenance, temporal coverage, licence…). Which field goes to which term is data, in
 ``schemas/ckan/dcat_mapping.json`` (config ``ckanext.gdcmirror.dcat_mapping``), so a change of
 mapping is a change of that file, not of this code. Thai text gets the ``@th`` language tag.
+What DCAT-AP asks besides (IRIs, themes, landing page, availability, @th and @en apart) and the
+parse side that reads it all back are in ``dcat_extra``.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import Any, Iterable
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
+from ckan import model
 from ckan.plugins import toolkit
 from ckanext.dcat.profiles import CleanedURIRef, RDFProfile
 from ckanext.dcat.utils import resource_uri
+from ckanext.gdcmirror import dcat_extra
 
 CONFIG_KEY = "ckanext.gdcmirror.dcat_mapping"
 THAI = re.compile("[\u0E01-\u0E5B]")
@@ -104,10 +108,8 @@ class Writer:
         self.g.add((node, self.term(predicate), text(label, self.tag)))
         return node
 
-    def _concept(self, rule, data, subject, distributions) -> None:
-        for value in values_of(data.get(rule["field"])):
-            node = self._labelled({"class": "skos:Concept"}, value, "skos:prefLabel")
-            self.g.add((subject, self.term(rule["term"]), node))
+    def _labelled_resource(self, rule, data, subject, distributions) -> None:
+        dcat_extra.write_labelled_resource(self.g, rule, data, subject, self.profile._vocabulary())
 
     def _statement(self, rule, data, subject, distributions) -> None:
         value = data.get(rule["field"])
@@ -189,11 +191,23 @@ def tag_thai_literals(graph: Graph, predicates: list[URIRef], tag: str) -> None:
                 graph.add((subject, predicate, Literal(str(obj), lang=tag)))
 
 
+def group_types(dataset: dict) -> dict[str, str]:
+    """Each group's type (category01…), which names its page: /category01/<name>."""
+    names = [g["name"] for g in dataset.get("groups") or [] if g.get("name")]
+    if not names:
+        return {}
+    return {group.name: group.type for group in
+            model.Session.query(model.Group).filter(model.Group.name.in_(names))}
+
+
 class GdcDcatProfile(RDFProfile):
-    """Serialises GD-Catalog metadata; parsing (harvesting into this portal) is not offered."""
+    """Serialises GD-Catalog metadata, and reads it back (ckanext-dcat's RDFParser)."""
 
     def _mapping(self) -> dict:
         return load_mapping(toolkit.config.get(CONFIG_KEY))
+
+    def _vocabulary(self) -> dcat_extra.Vocabulary:
+        return dcat_extra.Vocabulary(self._mapping(), toolkit.config.get("ckan.site_url") or "")
 
     def _tag_thai(self, mapping: dict) -> None:
         thai = mapping["thai_literals"]
@@ -207,7 +221,23 @@ class GdcDcatProfile(RDFProfile):
         writer.write(mapping["dataset_fields"], dataset_dict, dataset_ref, [ref for _, ref in resources])
         for resource, ref in resources:
             writer.write(mapping["resource_fields"], resource, ref)
+        vocabulary = self._vocabulary()
+        dcat_extra.write_dataset(self.g, dataset_dict, dataset_ref, vocabulary, group_types(dataset_dict))
+        for resource, ref in resources:
+            dcat_extra.write_distribution(self.g, resource, ref, vocabulary)
         self._tag_thai(mapping)
 
     def graph_from_catalog(self, catalog_dict: dict, catalog_ref: URIRef) -> None:
+        locales = (toolkit.config.get("ckan.locales_offered") or ["th"])
+        locales = locales.split() if isinstance(locales, str) else list(locales)
+        default = toolkit.config.get("ckan.locale_default") or "th"
+        dcat_extra.write_catalog(self.g, catalog_ref, self._vocabulary(),
+                                 [default] + [l for l in locales if l != default])
         self._tag_thai(self._mapping())
+
+    def parse_dataset(self, dataset_dict: dict, dataset_ref: URIRef) -> dict:
+        schema = getattr(self, "_dataset_schema", None) or {}   # loaded by RDFProfile from ckanext-scheming
+        choices = {f["field_name"]: [c["value"] for c in f.get("choices") or []]
+                   for f in schema.get("dataset_fields", [])}
+        dcat_extra.parse_dataset(self.g, dataset_dict, dataset_ref, self._vocabulary(), choices)
+        return dataset_dict
