@@ -43,23 +43,33 @@ class DatasetCheck:
                 "differences": {k: {"source": a, "central": b} for k, (a, b) in self.differences.items()}}
 
 
-def comparable(dataset: dict, schema: dict | None = None) -> dict:
-    """The fields of a dataset the harvest must carry, flattened to 'field' and 'resources[i].field'."""
+def _value(value: object) -> object:
+    """No value is no value, however a site stores it (missing, null, "" or [])."""
+    return None if value in ("", [], {}) else value
+
+
+def comparable(dataset: dict, schema: dict | None = None, ordered: bool = True) -> dict:
+    """The fields of a dataset the harvest must carry, flattened to 'field' and 'resources[i].field'.
+    Not ordered: the resources are taken in the order of their URLs (DCAT, being RDF, has no order)."""
     schema = schema or _schema()
-    flat = {f["field_name"]: dataset.get(f["field_name"]) for f in schema["dataset_fields"]
+    flat = {f["field_name"]: _value(dataset.get(f["field_name"])) for f in schema["dataset_fields"]
             if f["field_name"] not in NOT_COMPARED}
     flat["organization"] = (dataset.get("organization") or {}).get("name")
+    flat["organization title"] = (dataset.get("organization") or {}).get("title")
     flat["tags"] = sorted(tag["name"] for tag in dataset.get("tags") or [])
     resources = dataset.get("resources") or []
+    if not ordered:
+        resources = sorted(resources, key=lambda resource: resource.get("url") or "")
     flat["resources"] = len(resources)
     for index, resource in enumerate(resources):
         for spec in schema["resource_fields"]:
-            flat[f"resources[{index}].{spec['field_name']}"] = resource.get(spec["field_name"])
+            flat[f"resources[{index}].{spec['field_name']}"] = _value(resource.get(spec["field_name"]))
     return flat
 
 
-def differences(source: dict, central: dict, schema: dict | None = None) -> dict[str, tuple[object, object]]:
-    a, b = comparable(source, schema), comparable(central, schema)
+def differences(source: dict, central: dict, schema: dict | None = None,
+                ordered: bool = True) -> dict[str, tuple[object, object]]:
+    a, b = comparable(source, schema, ordered), comparable(central, schema, ordered)
     return {key: (a.get(key), b.get(key)) for key in sorted(set(a) | set(b)) if a.get(key) != b.get(key)}
 
 
@@ -80,8 +90,9 @@ def all_datasets(client: Client) -> dict[str, dict]:
             return found
 
 
-def check(source: Client, central: Client) -> list[DatasetCheck]:
-    """Each dataset of either site: expected on the central site or not, and what differs."""
+def check(source: Client, central: Client, ordered: bool = True) -> list[DatasetCheck]:
+    """Each dataset of either site: expected on the central site or not, and what differs
+    (``ordered``: whether the harvest keeps the order of resources)."""
     schema = _schema()
     ours, theirs = all_datasets(source), all_datasets(central)
     checks = []
@@ -89,6 +100,6 @@ def check(source: Client, central: Client) -> list[DatasetCheck]:
         mine, their = ours.get(name), theirs.get(name)
         item = DatasetCheck(name, mine is not None, their is not None, bool(mine and harvestable(mine)))
         if mine and their:
-            item.differences = differences(mine, their, schema)
+            item.differences = differences(mine, their, schema, ordered)
         checks.append(item)
     return checks

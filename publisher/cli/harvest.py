@@ -34,7 +34,7 @@ def harvest_check(kind: str = typer.Option("ckan", "--kind", help=(
         job = harvest(stack, kind, say)
     except StackError as exc:
         abort(as_json, "harvest-check failed", str(exc), 2)
-    checks = check(portal_for().client(), Client(Central(stack).url))
+    checks = check(portal_for().client(), Client(Central(stack).url), ordered=kind == "ckan")
     ok = all(item.ok for item in checks)
     if as_json:
         print(json.dumps({"ok": ok, "harvest": job, "datasets": [c.as_dict() for c in checks]},
