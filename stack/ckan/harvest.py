@@ -34,9 +34,9 @@ SOURCES = {
     "ckan": {"name": "agency-portal-ckan", "source_type": "ckan", "path": "",
              "config": {"remote_orgs": "create", "remote_groups": "only_local",
                         "organizations_filter_include": [ALLOW_HARVEST_FQ]}},
-    # the portal's /catalog.ttl lists only datasets that allow harvesting (ckanext-gdcmirror's
-    # harvesting.py); ckanext-dcat's harvester deletes what leaves the list
-    "dcat": {"name": "agency-portal-dcat", "source_type": "dcat_rdf", "path": "/catalog.ttl",
+    # ckanext-dcat's catalog endpoint takes a search filter (fq) and keeps it in its paging links;
+    # its harvester deletes what leaves the list
+    "dcat": {"name": "agency-portal-dcat", "source_type": "dcat_rdf", "path": "/catalog.ttl?fq=allow_harvest:True",
              "config": {"rdf_format": "text/turtle"}},
 }
 

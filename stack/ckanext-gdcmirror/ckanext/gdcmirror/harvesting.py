@@ -1,19 +1,11 @@
-"""Harvesting, from both ends.
-
-The agency portal's side (plugin ``gdc_mirror``): the DCAT catalog endpoint (/catalog.ttl,
-.rdf, .jsonld, .xml and the ``dcat_catalog_search`` action) lists only the datasets whose
-``allow_harvest`` is "True", as GD-Catalog means that field: a DCAT harvester takes what the
-catalog lists, and a dataset that leaves the list is deleted by ckanext-dcat's harvester at its
-next run. A dataset's own /dataset/<name>.ttl stays served (it is the dataset's metadata, not an
-offer to harvest).
-
-The central catalog's side (plugin ``gdc_central``, through ckanext-dcat's documented
-``IDCATRDFHarvester`` hooks; ckanext-dcat itself is not changed): a harvested dataset is filed
-under an organization of the same name and title as the agency's (created when missing, as the
-CKAN harvester's ``remote_orgs: create`` does), the fields ckanext-dcat parses that the GD-Catalog
-schema has no place for are dropped, and a dataset whose harvested record is the same as at the
-last harvest is left alone: ckanext-dcat's harvester would otherwise update every dataset at every
-run, and a harvest with nothing changed should write nothing.
+"""What the central catalog site does with what ckanext-dcat's RDF harvester takes (plugin
+``gdc_central``, loaded on that site only, through ckanext-dcat's documented ``IDCATRDFHarvester``
+hooks; ckanext-dcat itself is not changed): a harvested dataset is filed under an organization of
+the same id, name and title as the agency's (created when missing, as the CKAN harvester's
+``remote_orgs: create`` does), the fields ckanext-dcat parses that the GD-Catalog schema has no
+place for are dropped, and a dataset whose harvested record is the same as at the last harvest is
+left alone: ckanext-dcat's harvester would otherwise update every dataset at every run, and a
+harvest with nothing changed should write nothing.
 """
 
 from __future__ import annotations
@@ -25,27 +17,8 @@ from ckan import model
 from ckan.plugins import toolkit
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-ALLOW_HARVEST_FQ = 'allow_harvest:"True"'
 # what a dataset has beyond its schema's fields
 CORE_KEYS = {"id", "name", "type", "state", "private", "owner_org", "resources", "tags", "groups", "extras"}
-
-
-def _harvestable_only(data_dict: dict) -> dict:
-    fq = data_dict.get("fq")
-    return {**data_dict, "fq": f"{ALLOW_HARVEST_FQ} AND ({fq})" if fq else ALLOW_HARVEST_FQ}
-
-
-@toolkit.chained_action
-def dcat_catalog_show(original_action, context, data_dict):
-    return original_action(context, _harvestable_only(data_dict))
-
-
-@toolkit.chained_action
-def dcat_catalog_search(original_action, context, data_dict):
-    return original_action(context, _harvestable_only(data_dict))
-
-
-CATALOG_ACTIONS = {"dcat_catalog_show": dcat_catalog_show, "dcat_catalog_search": dcat_catalog_search}
 
 
 def _canonical(value):

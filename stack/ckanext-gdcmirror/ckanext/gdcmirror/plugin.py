@@ -19,7 +19,6 @@
   revisit them, so the DataStore-backed defaults (``datatables_view``) are added after it.
 - A chart's x axis is made of categories (BE years and periods are labels, not dates).
 - The source reports line by line, and each row's provenance a link to its line: see reports.py.
-- The DCAT catalog endpoint lists only the datasets that allow harvesting: see harvesting.py.
 - Thai for the CKAN strings its own Thai catalogue leaves in English (``i18n/th``), compiled
   from the ``.po`` source each time the portal starts, so no binary file is kept in the source.
 """
@@ -40,7 +39,6 @@ from ckan.lib.navl.dictization_functions import Invalid, StopOnError, missing
 from ckan.lib.plugins import DefaultTranslation
 from ckan.logic.validators import tag_length_validator
 from ckan.model.core import State
-from ckanext.gdcmirror.harvesting import CATALOG_ACTIONS
 
 I18N_SOURCE = Path(__file__).parent / "i18n"
 I18N_DOMAIN = "ckanext-gdcmirror"
@@ -190,7 +188,7 @@ class GdcMirrorPlugin(plugins.SingletonPlugin, DefaultTranslation):
             "The GD-Catalog → DCAT mapping read by the gdc_mirror DCAT profile (a JSON file)")
 
     def get_actions(self) -> dict:
-        return {"datastore_create": datastore_create, **CATALOG_ACTIONS}
+        return {"datastore_create": datastore_create}
 
     def update_config(self, config) -> None:
         toolkit.add_template_directory(config, "templates")
