@@ -18,13 +18,16 @@ from publisher.stack.supervisor import Stack, StackError
 
 def harvest_check(kind: str = typer.Option("ckan", "--kind", help=(
                       "Which harvester the central site runs: 'ckan' (CKAN-to-CKAN, every GD-Catalog field "
-                      "travels) or 'dcat' (ckanext-dcat's RDF harvester on /catalog.ttl)")),
+                      "travels) or 'dcat' (ckanext-dcat's RDF harvester on /catalog.ttl). The central site "
+                      "keeps one kind at a time: switching kind clears what the other kind took")),
                   as_json: bool = JsonOption) -> None:
     """Harvest the local portal into the central catalog site once, then compare, field by field.
 
     The central site must run (publisher ckan up --central). Only public datasets with allow_harvest
-    "True" should arrive. Exit 0 when every such dataset arrived identical and no other is there,
-    1 when something differs, 2 when the harvest could not run.
+    "True" should arrive; what the portal no longer offers leaves. The JSON's harvest.writes counts
+    what the harvest wrote to the central catalog (0 when nothing changed). Exit 0 when every such
+    dataset arrived identical and no other is there, 1 when something differs, 2 when the harvest
+    could not run.
     """
     if kind not in HARVEST_KINDS:
         abort(as_json, "harvest-check", f"--kind must be one of {', '.join(HARVEST_KINDS)}", 2)
