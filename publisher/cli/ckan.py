@@ -31,7 +31,13 @@ def _print_status(report: dict) -> None:
     for row in report["components"]:
         table.add_row(row["component"], f"[{colours[row['state']]}]{row['state']}[/]",
                       str(row["pid"] or "-"), row["address"], short(row["log"]))
+    central = report.get("central")
+    if central:
+        table.add_row(central["component"], f"[{colours[central['state']]}]{central['state']}[/]",
+                      str(central["pid"] or "-"), central["address"], short(central["log"]))
     out.print(table)
+    if central and central["datasets"] is not None:
+        out.print(f"central catalog site {central['url']}: {central['datasets']} harvested dataset(s)")
     if report["ckan_version"]:
         out.print(f"CKAN {report['ckan_version']}, {report['datasets']} dataset(s) in the search index")
     if report["token_file"]:
@@ -60,12 +66,16 @@ def _run(action, as_json: bool, verb: str) -> None:
 
 
 @ckan_app.command()
-def up(as_json: bool = JsonOption) -> None:
+def up(central: bool = typer.Option(False, "--central", help=(
+            "Also start the central catalog site: a second CKAN with ckanext-harvest and ckanext-dcat's "
+            "harvesters on $PUBLISHER_CENTRAL_PORT (the CKAN port + 2000) that harvests this portal "
+            "(see publisher harvest-check)")),
+       as_json: bool = JsonOption) -> None:
     """Start the portal, installing what is missing on first use. A no-op when it already runs.
 
     Returns only when CKAN answers status_show and a package_search round trip through Solr works.
     """
-    _run(stack.up, as_json, "up")
+    _run(lambda the_stack, say: stack.up(the_stack, say, central=central), as_json, "up")
 
 
 @ckan_app.command()
@@ -76,6 +86,9 @@ def down(as_json: bool = JsonOption) -> None:
 
 @ckan_app.command()
 def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+          central: bool = typer.Option(False, "--central", help=(
+              "Empty only the central catalog site (its databases, search core and state) and start "
+              "it again; the portal keeps its data.")),
           as_json: bool = JsonOption) -> None:
     """Wipe every dataset, organization, upload, index and token, and start an empty portal."""
     if not yes:
@@ -83,7 +96,7 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for co
             err.print("reset wipes the local portal; pass --yes to confirm")
             raise typer.Exit(2)
         typer.confirm("Wipe the local portal and start it empty?", abort=True)
-    _run(stack.reset, as_json, "reset")
+    _run(lambda the_stack, say: stack.reset(the_stack, say, central=central), as_json, "reset")
 
 
 @ckan_app.command()

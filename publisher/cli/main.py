@@ -23,6 +23,7 @@ from publisher.cli.build import build
 from publisher.cli.ckan import ckan_app
 from publisher.cli.common import out
 from publisher.cli.coverage import coverage, suggest
+from publisher.cli.harvest import harvest_check
 from publisher.cli.jobs import run_job, runs_status, schedule_runner
 from publisher.cli.reports import reports_app
 from publisher.cli.sync import plan, sync
@@ -118,3 +119,4 @@ app.command()(suggest)
 app.command("schedule")(schedule_runner)
 app.command("run-job")(run_job)
 app.command("status")(runs_status)
+app.command("harvest-check")(harvest_check)

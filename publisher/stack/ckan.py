@@ -36,7 +36,7 @@ def _settings(stack: Stack) -> dict[str, str]:
         "postgres_port": stack.postgres_port, "state": stack.state,
         "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
         "solr_user": solr_credentials(stack)[0], "solr_password": solr_credentials(stack)[1],
-        "group_schemas": " ".join(f"file://{p}" for p in _write_group_schemas(stack)),
+        "group_schemas": group_schema_urls(stack),
     }
     settings = {}
     for line in template.splitlines():
@@ -44,6 +44,11 @@ def _settings(stack: Stack) -> dict[str, str]:
             key, _, value = line.partition("=")
             settings[key.strip()] = value.strip().format(**values)
     return settings
+
+
+def group_schema_urls(stack: Stack) -> str:
+    """scheming.group_schemas: the group schema files, written first."""
+    return " ".join(f"file://{p}" for p in _write_group_schemas(stack))
 
 
 def _write_group_schemas(stack: Stack) -> list[Path]:

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from publisher.stack.central import (Central, central_datasets, central_row, down_central, reset_central,
+                                     up_central, wipe_central)
 from publisher.stack.ckan import (bootstrap_ckan, ckan_restart_needed, ckan_status, configure_ckan,
                                   search_round_trip, start_ckan)
 from publisher.stack.install import ensure_ckan_venv, ensure_solr_jars, ensure_system_packages, run_logged
@@ -47,7 +49,17 @@ def status(stack: Stack) -> dict:
         "token_file": str(stack.token_file) if stack.token_file.exists() else None,
         "components": rows,
         "ready": all(r["state"] == "running" for r in rows),
+        **_central_status(stack),
     }
+
+
+def _central_status(stack: Stack) -> dict:
+    """The central catalog site, when it was ever set up; it does not count towards `ready`."""
+    row = central_row(Central(stack))
+    if row is None:
+        return {}
+    return {"central": {**row, "url": Central(stack).url,
+                        "datasets": central_datasets(Central(stack)) if row["state"] == "running" else None}}
 
 
 @dataclass
@@ -62,12 +74,16 @@ class Timings:
             self.steps[name] = round(time.monotonic() - start, 2)
 
 
-def up(stack: Stack, say: Say = lambda _: None) -> dict:
-    """Bring every component up; a no-op when all already answer. Idempotent."""
+def up(stack: Stack, say: Say = lambda _: None, central: bool = False) -> dict:
+    """Bring every component up (and the central catalog site when asked); a no-op when all
+    already answer. Idempotent."""
     refuse_protected_stack(stack, "start")
     timings = Timings()
     current = status(stack)
     if current["ready"] and not solr_refresh_needed(stack) and not ckan_restart_needed(stack):
+        if central:
+            timings.measure("central", lambda: up_central(stack, say))
+            return {"changed": True, "timings": timings.steps, **status(stack)}
         return {"changed": False, "timings": timings.steps, **current}
     for path in (stack.state, stack.logs, stack.run):
         path.mkdir(parents=True, exist_ok=True)
@@ -87,20 +103,31 @@ def up(stack: Stack, say: Say = lambda _: None) -> dict:
     say("starting ckan")
     timings.measure("ckan", lambda: start_ckan(stack, say))
     timings.measure("search index", lambda: reindex_if_schema_changed(stack, say))
+    if central or components(stack)[3].pid() and Central(stack).component().pid():
+        timings.measure("central", lambda: up_central(stack, say))
     return {"changed": True, "timings": timings.steps, **status(stack)}
 
 
 def down(stack: Stack, say: Say = lambda _: None) -> dict:
     refuse_protected_stack(stack, "stop")
+    down_central(stack, say)
     for comp in reversed(components(stack)):
         stop(comp, say)
     return status(stack)
 
 
-def reset(stack: Stack, say: Say = lambda _: None) -> dict:
-    """Stop, wipe every database, index, upload and secret, and start an empty portal."""
+def reset(stack: Stack, say: Say = lambda _: None, central: bool = False) -> dict:
+    """Stop, wipe every database, index, upload and secret, and start an empty portal; with
+    central, only the central catalog site is emptied and started again."""
     refuse_protected_stack(stack, "reset")
+    if central:
+        if not healthy(stack, "postgres") or not healthy(stack, "solr"):
+            raise StackError("reset --central needs the portal running (publisher ckan up)")
+        reset_central(stack, say)
+        up_central(stack, say)
+        return {"changed": True, **status(stack)}
     down(stack, say)
+    wipe_central(stack, say)
     say(f"wiping portal data under {stack.state}")
     for path in stack.data_paths():
         if path.is_dir():

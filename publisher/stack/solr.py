@@ -50,6 +50,7 @@ def solr_ping(stack: Stack) -> bool:
 # (lucene-analysis-common, already on Solr's classpath) breaks Thai into words with the JVM's
 # Thai dictionary and splits other scripts at spaces and punctuation.
 THAI_TEXT_FIELD_TYPES = ("text", "text_general")
+CENTRAL_CORE = "central"  # the core of the central catalog site (publisher/stack/central.py)
 CKAN_TOKENIZER = 'class="solr.WhitespaceTokenizerFactory"'
 THAI_TOKENIZER = 'class="solr.ThaiTokenizerFactory"'
 
@@ -88,6 +89,11 @@ def solr_config(stack: Stack) -> dict[Path, bytes]:
     files = {src.relative_to(template): src.read_bytes() for src in template.rglob("*") if src.is_file()}
     schema = thai_solr_schema(_ckan_solr_schema(stack).read_text(encoding="utf-8"))
     files[Path("ckan", "conf", "schema.xml")] = schema.encode("utf-8")
+    # the central catalog site's core: the same configuration under its own name (core discovery)
+    for rel, data in list(files.items()):
+        if rel.parts[0] == "ckan":
+            files[Path(CENTRAL_CORE, *rel.parts[1:])] = data
+    files[Path(CENTRAL_CORE, "core.properties")] = f"name={CENTRAL_CORE}\n".encode()
     files[SECURITY] = security_json(solr_credentials(stack)[1])
     return files
 

@@ -39,6 +39,8 @@ class Stack:
     solr_port: int = 8983
     postgres_port: int = 5433
     redis_port: int = 6380
+    # the central catalog site (publisher/stack/central.py); 0: the CKAN port + 2000
+    central_port: int = 0
     root: Path = SHIPPED      # the project's stack/ and schemas/ the portal is built from
     access_log: Path | None = None  # CKAN's request log; None: logs/ckan-access.log
     # CKAN's venv and the Solr jars are slow to install and never written by a running portal, so a
@@ -52,7 +54,7 @@ class Stack:
         state = Path(env.get("PUBLISHER_STACK_DIR", ROOT / ".stack")).resolve()
         ports = {
             name: int(env[f"PUBLISHER_{name.upper()}"])
-            for name in ("ckan_port", "solr_port", "postgres_port", "redis_port")
+            for name in ("ckan_port", "solr_port", "postgres_port", "redis_port", "central_port")
             if env.get(f"PUBLISHER_{name.upper()}")
         }
         paths = {name: Path(env[variable]).resolve() for name, variable in
@@ -60,9 +62,13 @@ class Stack:
                   ("shared_solr_lib", "PUBLISHER_SOLR_LIB")) if env.get(variable)}
         return cls(state=state, **paths, **ports)
 
+    def __post_init__(self) -> None:
+        if not self.central_port:
+            object.__setattr__(self, "central_port", self.ckan_port + 2000)
+
     def ports(self) -> dict[str, int]:
         return {"ckan": self.ckan_port, "solr": self.solr_port, "postgres": self.postgres_port,
-                "redis": self.redis_port}
+                "redis": self.redis_port, "central": self.central_port}
 
     # --- layout -------------------------------------------------------------------
     venv = property(lambda s: s.shared_venv or s.state / "ckan-venv")

@@ -100,6 +100,10 @@ def write_dataset(g: Graph, dataset: dict, ref, voc: Vocabulary, group_types: di
         page = voc.portal(f"/dataset/{dataset['name']}")
         g.add((ref, voc("dcat:landingPage"), page))
         g.add((page, RDF.type, voc("foaf:Document")))
+    organization = (dataset.get("organization") or {}).get("name")
+    for agent in g.objects(ref, voc("dct:publisher")):
+        if organization and (agent, voc("dct:identifier"), None) not in g:
+            g.add((agent, voc("dct:identifier"), Literal(organization)))   # the organization's URL name
     for group in dataset.get("groups") or []:
         theme = voc.portal(f"/{group_types.get(group['name'], 'group')}/{group['name']}")
         g.add((ref, voc("dcat:theme"), theme))
@@ -207,9 +211,36 @@ def parse_dataset(g: Graph, dataset: dict, ref, voc: Vocabulary, choices: dict[s
             dataset["title"] = titles["th"]
     if "th" in notes and "en" in notes:
         dataset["notes"] = f"{notes['th']}\n\n**{titles.get('en', '')}**\n\n{notes['en']}"
+    parse_contact(dataset)
+    for page in g.objects(ref, voc("dcat:landingPage")):
+        if dataset.get("url") == str(page) and urlparse(str(page)).path == f"/dataset/{dataset.get('name')}":
+            dataset["url"] = ""   # the landing page the portal wrote for a dataset without a url
+    file_types = {str(voc(curie)): name for name, curie in voc.mapping["distributions"]["file_types"].items()}
+    media_prefix = voc.prefixes[voc.mapping["distributions"]["media_type_prefix"]]
     for resource in dataset.get("resources") or []:
         node = URIRef(resource.get("uri") or "") if resource.get("uri") else BNode(resource.get("distribution_ref"))
         for field, term in fields["resource"].items():
             value = _label(g, node, voc(term))
             if value:
                 resource[field] = value
+        titles, texts = _by_lang(g, node, voc("dct:title")), _by_lang(g, node, voc("dct:description"))
+        if "en" in titles:   # written apart by write_bilingual: the name in Thai, the description as one text
+            resource["name"] = titles.get("th") or titles.get(None) or resource.get("name")
+            thai = texts.get("th") or texts.get(None)
+            if thai:
+                english = f"\n\n{texts['en']}" if texts.get("en") else ""
+                resource["description"] = f"{thai}\n\n**{titles['en']}**{english}"
+        resource["format"] = file_types.get(resource.get("format") or "", resource.get("format"))
+        if str(resource.get("mimetype") or "").startswith(media_prefix):
+            resource["mimetype"] = resource["mimetype"].removeprefix(media_prefix)
+
+
+def parse_contact(dataset: dict) -> None:
+    """The contact point, which ckanext-dcat reads into a field of its own, as maintainer and
+    maintainer_email."""
+    extras = _extras(dataset)
+    contact = (dataset.get("contact") or [{}])[0]
+    for field, key in (("maintainer", "name"), ("maintainer_email", "email")):
+        value = contact.get(key) or extras.get(f"contact_{key}")
+        if value and not dataset.get(field):
+            dataset[field] = value.removeprefix("mailto:")
