@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -84,3 +85,17 @@ def make_files(texts: dict[str, str]) -> dict[str, dict[str, Path]]:
         for folder, sources in by_folder.items():
             _convert(sources, target, folder)
     return made
+
+
+def one_report_folder(tmp_path: Path, text: str, title_th: str, title_en: str) -> Path:
+    """A reports folder whose registry (the project's, its agencies kept) holds one report of the
+    test's own, ``scan``, with ``text`` as its text."""
+    folder = tmp_path / "reports"
+    folder.mkdir(exist_ok=True)
+    registry = json.loads((Path(__file__).resolve().parents[1] / "reports" / "registry.json").read_text(encoding="utf-8"))
+    data = text.encode("utf-8")
+    (folder / "scan.txt").write_bytes(data)
+    registry["reports"] = [{"id": "scan", "file": "scan.txt", "sha256": hashlib.sha256(data).hexdigest(),
+                            "title_th": title_th, "title_en": title_en, "agency": "opdc"}]
+    (folder / "registry.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
+    return folder

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,21 +13,14 @@ from publisher import packages
 from publisher.reports.registry import load_registry
 from publisher.validate.ocr import ocr_findings
 from publisher.validate.run import validate_package
-from tests.conftest import ROOT
+from tests.report_files import one_report_folder
 
 TEXT = "\n".join(["# รายงานทดสอบที่สแกน", "", "ในปี พ.ศ. ๒๕๖๔ มีผู้ใช้บริการ ๑,๒๐๙ ราย", "",
                   "ข้อความที่พิมพ์ไว้ ๑๒ เรื่อง"])
 
 
 def make_report(tmp_path: Path, text: str = TEXT) -> Path:
-    folder = tmp_path / "reports"
-    folder.mkdir(exist_ok=True)
-    registry = json.loads((ROOT / "reports" / "registry.json").read_text(encoding="utf-8"))
-    data = text.encode("utf-8")
-    (folder / "scan.txt").write_bytes(data)
-    registry["reports"] = [{"id": "scan", "file": "scan.txt", "sha256": hashlib.sha256(data).hexdigest(),
-                            "title_th": "รายงานทดสอบที่สแกน", "title_en": "A scanned test report", "agency": "opdc"}]
-    (folder / "registry.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
+    folder = one_report_folder(tmp_path, text, "รายงานทดสอบที่สแกน", "A scanned test report")
     sidecar = {"report": "scan", "ocr_pages": [1], "ocr_lines": [
         {"line": 3, "page": 1, "text": TEXT.split("\n")[2], "numbers": ["๒๕๖๔", "๑,๒๐๙"]}]}
     (folder / "scan.extraction.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")

@@ -5,8 +5,6 @@ characters marked."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from publisher.extract.closest import closest_passage
 from publisher.extract.problems import RecipeError, RecipeText
 from publisher.reports.compare import fold
 from publisher.reports.registry import load_registry
-from tests.conftest import ROOT
+from tests.report_files import one_report_folder
 from tests.test_extract import RELIEF, REGISTRY, recipe, relief, statements, table_schemas  # noqa: F401
 
 AM, SPLIT_AM = "\u0e33", "\u0e4d\u0e32"
@@ -25,15 +23,7 @@ COMPOSED = "ผลการดำเนินงานปี ๒๕๖๔ จำ
 
 def registry_with(tmp_path: Path, text: str):
     """The project's registry with one more report, 'scan', whose text is ``text``."""
-    folder = tmp_path / "reports"
-    folder.mkdir(exist_ok=True)
-    registry = json.loads((ROOT / "reports" / "registry.json").read_text(encoding="utf-8"))
-    data = text.encode("utf-8")
-    (folder / "scan.txt").write_bytes(data)
-    registry["reports"] = [{"id": "scan", "file": "scan.txt", "sha256": hashlib.sha256(data).hexdigest(),
-                            "title_th": "รายงานทดสอบ", "title_en": "A test report", "agency": "opdc"}]
-    (folder / "registry.json").write_text(json.dumps(registry, ensure_ascii=False), encoding="utf-8")
-    return load_registry(folder)
+    return load_registry(one_report_folder(tmp_path, text, "รายงานทดสอบ", "A test report"))
 
 
 def row(quote: str) -> dict:

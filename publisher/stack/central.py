@@ -20,9 +20,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, group_schema_urls
+from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, render_settings
 from publisher.stack.install import run_logged
-from publisher.stack.postgres import psql, secret
+from publisher.stack.postgres import psql
 from publisher.stack.solr import CENTRAL_CORE, solr_credentials
 from publisher.stack.supervisor import Component, Say, Stack, StackError, get_json, spawn, stop, wait
 
@@ -78,19 +78,7 @@ def central_row(central: Central) -> dict | None:
 
 
 def _settings(central: Central) -> dict[str, str]:
-    stack = central.stack
-    template = (stack.root / "stack" / "ckan" / "central.ini.in").read_text(encoding="utf-8")
-    values = {"central_port": central.port, "solr_port": stack.solr_port, "redis_port": stack.redis_port,
-              "postgres_port": stack.postgres_port, "central_state": central.state,
-              "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
-              "solr_user": solr_credentials(stack)[0], "solr_password": solr_credentials(stack)[1],
-              "group_schemas": group_schema_urls(stack)}
-    settings = {}
-    for line in template.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            settings[key.strip()] = value.strip().format(**values)
-    return settings
+    return render_settings(central.stack, "central.ini.in", central_port=central.port, central_state=central.state)
 
 
 def _databases(central: Central) -> None:

@@ -30,13 +30,18 @@ def search_round_trip(stack: Stack) -> int | None:
 
 
 def _settings(stack: Stack) -> dict[str, str]:
-    template = (stack.root / "stack" / "ckan" / "ckan.ini.in").read_text(encoding="utf-8")
+    return render_settings(stack, "ckan.ini.in", ckan_port=stack.ckan_port, state=stack.state)
+
+
+def render_settings(stack: Stack, template_name: str, **site: object) -> dict[str, str]:
+    """A site's settings from its template under stack/ckan/: the stack's shared services and
+    secrets, plus what is the site's own (``site``: its port, its state folder)."""
+    template = (stack.root / "stack" / "ckan" / template_name).read_text(encoding="utf-8")
     values = {
-        "ckan_port": stack.ckan_port, "solr_port": stack.solr_port, "redis_port": stack.redis_port,
-        "postgres_port": stack.postgres_port, "state": stack.state,
+        "solr_port": stack.solr_port, "redis_port": stack.redis_port, "postgres_port": stack.postgres_port,
         "schemas": stack.root / "schemas", "db_password": secret(stack, "db-password"),
         "solr_user": solr_credentials(stack)[0], "solr_password": solr_credentials(stack)[1],
-        "group_schemas": group_schema_urls(stack),
+        "group_schemas": group_schema_urls(stack), **site,
     }
     settings = {}
     for line in template.splitlines():
