@@ -71,7 +71,9 @@ def test_every_message_of_the_command_line_has_its_thai_with_the_same_placeholde
     used = set()
     for source in (ROOT / "publisher" / "cli").glob("*.py"):
         text = source.read_text(encoding="utf-8")
-        used |= set(re.findall(r'\bt\(\s*"((?:[^"\\]|\\.)*)"', text)) | set(re.findall(r"\bt\(\s*'([^']*)'", text))
+        for literals in re.findall(r'\bt\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)', text):   # "a " "b" is one template
+            used.add("".join(re.findall(r'"((?:[^"\\]|\\.)*)"', literals)))
+        used |= set(re.findall(r"\bt\(\s*'([^']*)'", text))
         used |= set(re.findall(r'\babort\([^,]+,\s*"([^"]*)"', text))
     assert used, "no message found"
     for template in used:
@@ -168,3 +170,123 @@ def test_validate_summary_is_in_thai_with_the_environment(catalog):
 def test_an_unknown_language_is_a_usage_error(catalog):
     result = run(catalog, "build", "--json", "--lang", "xx", PACKAGE)
     assert result.returncode == 2 and json.loads(result.stdout)["usage"] is True
+
+
+# --- every other command: its messages, table headers and summary lines --------------------
+
+def pattern(text: str) -> re.Pattern:
+    """A template as a pattern for squeezed() output: {placeholders} match any text."""
+    return re.compile(".+?".join(re.escape(squeezed(part)) for part in re.split(r"{\w+}", text)), re.S)
+
+
+def thai_of(template: str) -> re.Pattern:
+    """The Thai of an English template, as th.json has it."""
+    return pattern(THAI["messages"][template])
+
+
+@pytest.fixture
+def empty_file_and_reports(tmp_path) -> tuple[Path, Path]:
+    shutil.copytree(ROOT / "reports", tmp_path / "reports")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "broken-plan.json").write_text('{"broken', encoding="utf-8")
+    return tmp_path / "empty.txt", tmp_path / "reports"
+
+
+# (command line, the templates its Thai run prints); {tmp} is the fixture's folder
+RUNS = [
+    (["status"], ["no runs yet ({log} is empty or missing)", "schedule: {schedule}; next run {next}"]),
+    (["run-job"], ["run-job runs the job a single time and needs --once; the long-running runner is "
+                   "`publisher schedule`"]),
+    (["ckan", "reset"], ["reset wipes the local portal; pass --yes to confirm"]),
+    (["coverage", "R002"], ["numbers in the reports", "report", "unaccounted",
+                            "every number is published or excluded with a reason"]),
+    (["suggest", "R002", "--lines", "9-1"], ["bad --lines", "--lines takes A-B with A <= B, not {lines}"]),
+    (["reports", "add", "{tmp}/empty.txt", "--reports-dir", "{tmp}/reports"], ["cannot add the report"]),
+    (["plan", "--portal", "http://127.0.0.1:9"], ["plan failed"]),
+    (["sync", "--portal", "http://127.0.0.1:9", "--plan", "{tmp}/broken-plan.json"], ["stale plan"]),
+    (["harvest-check", "--kind", "rss"], ["--kind must be one of {kinds}"]),
+    (["validate", "--portal", "ftp-site"], ["usage", "--portal takes a portal URL (http://…) or 'local', not {portal}"]),
+]
+
+
+@pytest.mark.parametrize("args, templates", RUNS, ids=[" ".join(args[:2]) for args, _ in RUNS])
+def test_each_command_speaks_thai_when_asked_with_the_same_exit_code(empty_file_and_reports, tmp_path, args,
+                                                                     templates):
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    var = {"PUBLISHER_VAR_DIR": str(tmp_path / "var"), "PUBLISHER_ROOT": str(ROOT)}
+    english = run(ROOT, *args, **var, PUBLISHER_LANG="en")
+    thai = run(ROOT, *args, **var, PUBLISHER_LANG="th")
+    assert thai.returncode == english.returncode, (english.stderr[-2000:], thai.stderr[-2000:])
+    said, english_said = squeezed(thai.stdout + thai.stderr), squeezed(english.stdout + english.stderr)
+    for template in templates:
+        assert thai_of(template).search(said), (template, said[-2000:])
+        assert pattern(template).search(english_said), (template, english_said[-2000:])
+        assert not thai_of(template).search(english_said), template
+
+
+def test_a_usage_error_says_usage_in_thai_and_still_exits_2(tmp_path):
+    english = run(ROOT, "build", "--no-such-option", PUBLISHER_ROOT=str(ROOT), PUBLISHER_LANG="en")
+    thai = run(ROOT, "--lang", "th", "build", "--no-such-option", PUBLISHER_ROOT=str(ROOT))
+    assert english.returncode == thai.returncode == 2
+    assert "Usage:" in english.stderr and "Usage:" not in thai.stderr
+    assert THAI["help"]["usage"].strip() in thai.stderr
+    assert THAI["help"]["panels"]["ERRORS_PANEL_TITLE"] in thai.stderr
+
+
+def test_the_plan_and_sync_summaries_are_in_thai(monkeypatch):
+    """The lines plan and sync print after the portal answered, fed a plan and a report as the
+    portal would have them made (no portal is needed to show how they are said)."""
+    from publisher.catalog.apply import Outcome
+    from publisher.catalog.plan import DatasetStep, OwnerStep, Plan, ResourceStep
+    from publisher.catalog.sync import SyncReport
+    from publisher.cli import lang
+    from publisher.cli.common import err, out
+    from publisher.cli.sync import _print_plan_end, _print_step, _print_sync
+
+    plan = Plan(owners=[OwnerStep("organization", "opdc", "create")], refused="too many",
+                datasets=[DatasetStep("th-provinces", "update", changes={"title": ["ก", "ข"]}, drift=["title"],
+                                      resources=[ResourceStep("data", "reupload", datastore=True)], reorder=True)])
+    report = SyncReport("http://portal.example", dry_run=True, plan=plan, skipped={"bad": "invalid"},
+                        outcomes=[Outcome("th-provinces", "update", uploads=["data"]),
+                                  Outcome("gone", "delete", ok=False, error="HTTP 500")],
+                        drift={"th-provinces": ["title"]}, stale_index=["x"], unconverged={"y": ["title"]},
+                        error="boom")
+    said = {}
+    for language in ("en", "th"):
+        monkeypatch.setenv("PUBLISHER_LANG", language)
+        lang.choose(None)
+        with out.capture() as printed, err.capture() as warned:
+            for step in plan.datasets:
+                _print_step(step)
+            _print_plan_end(plan, report.skipped)
+            _print_sync(report)
+        said[language] = squeezed(printed.get() + warned.get())
+    for template in ("{create} to create, {update} to update, {undelete} to undelete, {delete} to delete, "
+                     "{unchanged} unchanged, {skipped} skipped (invalid); {uploads} file(s) to upload",
+                     "{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged, "
+                     "{skipped} skipped, {failed} failed; {uploads} upload(s), {datastore_loads} DataStore "
+                     "load(s); {requests} request(s), {writes} write(s) in {seconds} s",
+                     "sync → {portal}", "(dry run)", "(edited on the portal)", "reorder resources", "prune refused",
+                     "skipped", "drift", "not converged", "sync failed", "dataset", "action", "result", "update",
+                     "reupload", "organization", "failed",
+                     "{fields} had been edited on the portal; the repository's values were written back"):
+        assert thai_of(template).search(said["th"]), template
+        assert pattern(template).search(said["en"]), template
+        assert not thai_of(template).search(said["en"]) or THAI["messages"][template] == template, template
+
+
+def test_the_words_tables_and_steps_print_have_their_thai():
+    """Column headers, plan actions, portal states and job outcomes are said through t(word)."""
+    from publisher.cli.sync import ACTION_STYLE
+    from publisher.jobs.record import OUTCOMES
+
+    words = set(ACTION_STYLE) | set(OUTCOMES.values()) | {"failed", "abandoned", "organization", "group",
+                                                          "running", "unhealthy", "stopped", "once", "schedule"}
+    for source in (ROOT / "publisher" / "cli").glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        if "add_column(t(column)" in text:
+            for columns in re.findall(r"for column in \(([^)]*)\)", text):
+                words |= set(re.findall(r'"([^"]+)"', columns))
+    assert {"dataset", "component", "unaccounted", "outcome", "should arrive"} <= words
+    missing = sorted(word for word in words if word not in THAI["messages"])
+    assert not missing, missing

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from publisher.cli.common import JsonOption, abort, err, out, short
+from publisher.cli.lang import t
 from publisher.stack import commands as stack
 from publisher.stack.guard import ProtectedPortal
 from publisher.stack.supervisor import Stack, StackError
@@ -24,24 +25,26 @@ ckan_app = typer.Typer(
 
 
 def _print_status(report: dict) -> None:
-    table = Table(title=f"local portal: {report['ckan_url']}", title_justify="left")
+    table = Table(title=t("local portal: {url}", url=report["ckan_url"]), title_justify="left")
     for column in ("component", "state", "pid", "address", "log"):
-        table.add_column(column)
+        table.add_column(t(column))
     colours = {"running": "green", "unhealthy": "yellow", "stopped": "red"}
     for row in report["components"]:
-        table.add_row(row["component"], f"[{colours[row['state']]}]{row['state']}[/]",
+        table.add_row(row["component"], f"[{colours[row['state']]}]{t(row['state'])}[/]",
                       str(row["pid"] or "-"), row["address"], short(row["log"]))
     central = report.get("central")
     if central:
-        table.add_row(central["component"], f"[{colours[central['state']]}]{central['state']}[/]",
+        table.add_row(central["component"], f"[{colours[central['state']]}]{t(central['state'])}[/]",
                       str(central["pid"] or "-"), central["address"], short(central["log"]))
     out.print(table)
     if central and central["datasets"] is not None:
-        out.print(f"central catalog site {central['url']}: {central['datasets']} harvested dataset(s)")
+        out.print(t("central catalog site {url}: {count} harvested dataset(s)", url=central["url"],
+                    count=central["datasets"]))
     if report["ckan_version"]:
-        out.print(f"CKAN {report['ckan_version']}, {report['datasets']} dataset(s) in the search index")
+        out.print(t("CKAN {version}, {count} dataset(s) in the search index", version=report["ckan_version"],
+                    count=report["datasets"]))
     if report["token_file"]:
-        out.print(f"sysadmin API token: {short(report['token_file'])} (mode 600)")
+        out.print(t("sysadmin API token: {file} (mode 600)", file=short(report["token_file"])))
 
 
 def _run(action, as_json: bool, verb: str) -> None:
@@ -50,16 +53,17 @@ def _run(action, as_json: bool, verb: str) -> None:
     try:
         report = action(the_stack, say)
     except ProtectedPortal as exc:
-        abort(as_json, f"{verb} refused", str(exc), 2)
+        abort(as_json, "{verb} refused", str(exc), 2, verb=verb)
     except StackError as exc:
-        abort(as_json, f"{verb} failed", str(exc), 1)
+        abort(as_json, "{verb} failed", str(exc), 1, verb=verb)
     except (OSError, subprocess.SubprocessError) as exc:   # a part of the machine, not of the stack, failed
-        abort(as_json, f"{verb} failed", f"{type(exc).__name__}: {exc}", 1)
+        abort(as_json, "{verb} failed", f"{type(exc).__name__}: {exc}", 1, verb=verb)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         if report.get("timings"):
-            out.print("took " + ", ".join(f"{k} {v:.1f} s" for k, v in report["timings"].items() if v >= 0.05))
+            out.print(t("took {timings}", timings=", ".join(
+                t("{step} {seconds} s", step=k, seconds=f"{v:.1f}") for k, v in report["timings"].items() if v >= 0.05)))
         _print_status(report)
     if verb in ("up", "reset") and not report["ready"]:
         raise typer.Exit(1)
@@ -93,9 +97,9 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for co
     """Wipe every dataset, organization, upload, index and token, and start an empty portal."""
     if not yes:
         if not sys.stdin.isatty():
-            err.print("reset wipes the local portal; pass --yes to confirm")
+            err.print(t("reset wipes the local portal; pass --yes to confirm"))
             raise typer.Exit(2)
-        typer.confirm("Wipe the local portal and start it empty?", abort=True)
+        typer.confirm(t("Wipe the local portal and start it empty?"), abort=True)
     _run(lambda the_stack, say: stack.reset(the_stack, say, central=central), as_json, "reset")
 
 

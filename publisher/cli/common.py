@@ -38,11 +38,12 @@ def short(path: str) -> str:
         return path
 
 
-def abort(as_json: bool, what: str, message: str, code: int) -> None:
-    """One error, said once on stderr (and as JSON on stdout for --json), then the exit code."""
+def abort(as_json: bool, what: str, message: str, code: int, **values: object) -> None:
+    """One error, said once on stderr (and as JSON on stdout for --json), then the exit code.
+    ``what`` is an English template of schemas/i18n/th.json, filled with ``values``."""
     if as_json:
         print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
-    err.print(f"[bold red]{escape(t(what))}:[/] {escape(message)}", soft_wrap=True)
+    err.print(f"[bold red]{escape(t(what, **values))}:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -10,6 +10,7 @@ import yaml
 from rich.table import Table
 
 from publisher.cli.common import JsonOption, abort, err, out
+from publisher.cli.lang import t
 from publisher.coverage.exclusions import ExclusionError
 from publisher.coverage.ledger import ledger
 from publisher.coverage.suggest import suggest as suggest_rows
@@ -43,9 +44,9 @@ def coverage(reports: list[str] = typer.Argument(None, help="Report ids (default
              "entries": [e.as_dict(book.report) for e in book.entries]} for book in ledgers]},
             ensure_ascii=False, indent=2))
         raise typer.Exit(0 if missing == 0 else 1)
-    table = Table(title="numbers in the reports", title_justify="left")
+    table = Table(title=t("numbers in the reports"), title_justify="left")
     for column in ("report", "numbers", "published", "excluded", "unaccounted"):
-        table.add_column(column, justify="left" if column == "report" else "right")
+        table.add_column(t(column), justify="left" if column == "report" else "right")
     for book in ledgers:
         unaccounted = book.count("unaccounted")
         table.add_row(book.report, str(len(book.entries)), str(book.count("published")), str(book.count("excluded")),
@@ -57,10 +58,11 @@ def coverage(reports: list[str] = typer.Argument(None, help="Report ids (default
                 out.print(f"  {book.report}:{entry.token.line}:{entry.token.start + 1}  {entry.token.text}  "
                           f"({entry.token.kind})", markup=False, highlight=False)
     if missing:
-        err.print(f"{missing} number(s) unaccounted: publish them (publisher suggest REPORT --not-published) "
-                  "or exclude them with a reason in reports/exclusions/<report>.yaml", highlight=False)
+        err.print(t("{count} number(s) unaccounted: publish them (publisher suggest REPORT --not-published) "
+                    "or exclude them with a reason in reports/exclusions/<report>.yaml", count=missing),
+                  highlight=False)
         raise typer.Exit(1)
-    out.print("every number is published or excluded with a reason")
+    out.print(t("every number is published or excluded with a reason"))
 
 
 def suggest(report: str = typer.Argument(..., help="The report id."),
@@ -80,7 +82,7 @@ def suggest(report: str = typer.Argument(..., help="The report id."),
     if lines:
         match = re.fullmatch(r"(\d+)-(\d+)", lines.strip())
         if not match or int(match.group(1)) > int(match.group(2)):
-            abort(as_json, "bad --lines", f"--lines takes A-B with A <= B, not {lines!r}", 2)
+            abort(as_json, "bad --lines", t("--lines takes A-B with A <= B, not {lines}", lines=repr(lines)), 2)
         first, last = int(match.group(1)), int(match.group(2))
     try:
         registry = load_registry()
@@ -95,12 +97,13 @@ def suggest(report: str = typer.Argument(..., help="The report id."),
         return
     for suggestion in found:
         row = suggestion.as_dict(report)["row"]
-        print(f"# line {suggestion.line}")        # plain print: YAML to paste must not be wrapped
+        print("# " + t("line {line}", line=suggestion.line))   # plain print: YAML to paste must not be wrapped
         for literal, status in suggestion.status.items():
             print(f"#   {literal}: {status}")
         if suggestion.units:
-            print("#   units: " + ", ".join(f"{k} = {v}" for k, v in suggestion.units.items()))
+            print("#   " + t("units: {units}", units=", ".join(f"{k} = {v}" for k, v in suggestion.units.items())))
         print(yaml.safe_dump([row], allow_unicode=True, sort_keys=False, width=10_000,
                              default_flow_style=None).rstrip())
     if not found:
-        err.print("no passage with numbers" + (" left unaccounted" if not_published else ""), highlight=False)
+        err.print(t("no passage with numbers left unaccounted") if not_published else t("no passage with numbers"),
+                  highlight=False)

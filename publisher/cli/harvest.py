@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from publisher.catalog.client import Client, portal_for
 from publisher.catalog.harvested import check
 from publisher.cli.common import JsonOption, abort, err, out
+from publisher.cli.lang import t
 from publisher.stack.central import HARVEST_KINDS, Central, harvest
 from publisher.stack.supervisor import Stack, StackError
 
@@ -30,7 +32,7 @@ def harvest_check(kind: str = typer.Option("ckan", "--kind", help=(
     could not run.
     """
     if kind not in HARVEST_KINDS:
-        abort(as_json, "harvest-check", f"--kind must be one of {', '.join(HARVEST_KINDS)}", 2)
+        abort(as_json, "harvest-check", t("--kind must be one of {kinds}", kinds=", ".join(HARVEST_KINDS)), 2)
     stack = Stack.from_env()
     say = (lambda msg: err.print(f"[dim]…[/] {msg}"))
     try:
@@ -44,15 +46,17 @@ def harvest_check(kind: str = typer.Option("ckan", "--kind", help=(
                          ensure_ascii=False, indent=2))
     else:
         counts = ", ".join(f"{n} {what}" for what, n in job["counts"].items())
-        out.print(f"harvest job {job['status']}: {job['objects']} object(s); {counts}")
+        out.print(t("harvest job {status}: {objects} object(s); {counts}", status=job["status"],
+                    objects=job["objects"], counts=counts))
         for error in job["errors"]:
-            out.print(f"[red]harvest error:[/] {error}")
-        table = Table(title=f"central catalog {Central(stack).url} ({kind})", title_justify="left")
+            out.print(f"[red]{escape(t('harvest error'))}:[/] {error}")
+        table = Table(title=t("central catalog {url} ({kind})", url=Central(stack).url, kind=kind),
+                      title_justify="left")
         for column in ("dataset", "should arrive", "arrived", "differs"):
-            table.add_column(column)
+            table.add_column(t(column))
         for item in checks:
             diff = "; ".join(f"{key}: {a!r} → {b!r}" for key, (a, b) in item.differences.items())
-            table.add_row(item.name, "yes" if item.expected else "no", "yes" if item.on_central else "no",
-                          diff or ("-" if item.ok else "[red]present where it should not be[/]"))
+            table.add_row(item.name, t("yes") if item.expected else t("no"), t("yes") if item.on_central else t("no"),
+                          diff or ("-" if item.ok else f"[red]{escape(t('present where it should not be'))}[/]"))
         out.print(table)
     raise typer.Exit(0 if ok else 1)

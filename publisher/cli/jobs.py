@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from publisher.cli.common import JsonOption, err, job_config, out, short
+from publisher.cli.lang import t
 from publisher.jobs.config import stamp
 from publisher.jobs.lock import Locked
 from publisher.jobs.record import LOCKED, duration, read_runs, read_status
@@ -40,7 +41,7 @@ def schedule_runner() -> None:
         with stop.on_signals():
             code = serve(config, stop=stop, say=_plain(out))
     except Locked as exc:
-        err.print(f"[bold red]locked:[/] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]{escape(t('locked'))}:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(LOCKED)
     raise typer.Exit(code)
 
@@ -56,8 +57,8 @@ def run_job(once: bool = typer.Option(False, "--once", help="Run the job one tim
     A run stopped by signal N before its last step exits 128+N.
     """
     if not once:
-        err.print("run-job runs the job a single time and needs --once; the long-running runner is "
-                  "`publisher schedule`")
+        err.print(t("run-job runs the job a single time and needs --once; the long-running runner is "
+                    "`publisher schedule`"))
         raise typer.Exit(2)
     config = job_config()
     stop = Stop()
@@ -66,20 +67,22 @@ def run_job(once: bool = typer.Option(False, "--once", help="Run the job one tim
     if as_json:
         print(json.dumps(asdict(run), ensure_ascii=False, indent=2))
     if run.exit_code == LOCKED:
-        err.print(f"[bold red]locked:[/] {escape(run.error or '')}", soft_wrap=True)
+        err.print(f"[bold red]{escape(t('locked'))}:[/] {escape(run.error or '')}", soft_wrap=True)
     elif not as_json:
         colour = "green" if run.exit_code == 0 else "red"
-        out.print(f"[{colour}]{run.outcome}[/] (exit {run.exit_code}): {_counts(run.counts, run.plan)}",
+        out.print(f"[{colour}]{escape(t(run.outcome))}[/] "
+                  + t("(exit {code}): {counts}", code=run.exit_code, counts=_counts(run.counts, run.plan)),
                   soft_wrap=True)
         if run.error:
             err.print(f"[red]{escape(run.error)}[/]", soft_wrap=True)
-        out.print(f"run log: {short(str(config.run_log))}, last run: {short(str(config.status_file))}")
+        out.print(t("run log: {log}, last run: {status}", log=short(str(config.run_log)),
+                    status=short(str(config.status_file))))
     raise typer.Exit(run.exit_code)
 
 
 def _counts(counts: dict, plan: dict, zeros: bool = True) -> str:
-    shown = [f"{counts[k]} {k}" for k in ("packages", "rebuilt", "invalid") if k in counts]
-    shown += [f"{v} {k}" for k, v in plan.items() if zeros or v]
+    shown = [f"{counts[k]} {t(k)}" for k in ("packages", "rebuilt", "invalid") if k in counts]
+    shown += [f"{v} {t(k)}" for k, v in plan.items() if zeros or v]
     return ", ".join(shown) or "-"
 
 
@@ -94,19 +97,19 @@ def runs_status(last: int = typer.Option(10, "--last", "-n", min=1, help="How ma
                           "status_file": str(config.status_file), "lock_file": str(config.lock_file),
                           "last_run": read_status(config), "runs": runs}, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"last runs ({short(str(config.run_log))})", title_justify="left")
+    table = Table(title=t("last runs ({log})", log=short(str(config.run_log))), title_justify="left")
     for column in ("started", "took", "by", "outcome", "exit", "counts", "error"):
-        table.add_column(column, justify="right" if column in ("took", "exit") else "left",
+        table.add_column(t(column), justify="right" if column in ("took", "exit") else "left",
                          no_wrap=column in ("started", "outcome"))
     for run in reversed(runs):
         seconds = duration(run)
         colour = "green" if run.get("exit_code") == 0 else "red"
-        table.add_row(run.get("started", "?"), "-" if seconds is None else f"{seconds:.0f} s", run.get("trigger", ""),
-                      f"[{colour}]{run.get('outcome', '?')}[/]", str(run.get("exit_code")),
+        table.add_row(run.get("started", "?"), "-" if seconds is None else t("{seconds} s", seconds=f"{seconds:.0f}"),
+                      t(run.get("trigger", "")), f"[{colour}]{escape(t(run.get('outcome', '?')))}[/]", str(run.get("exit_code")),
                       _counts(run.get("counts") or {}, run.get("plan") or {}, zeros=False),
                       escape((run.get("error") or "")[:200]))
     if runs:
         out.print(table)
     else:
-        out.print(f"no runs yet ({short(str(config.run_log))} is empty or missing)")
-    out.print(f"schedule: {config.describe()}; next run {upcoming}")
+        out.print(t("no runs yet ({log} is empty or missing)", log=short(str(config.run_log))))
+    out.print(t("schedule: {schedule}; next run {next}", schedule=config.describe(), next=upcoming))

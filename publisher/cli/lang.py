@@ -66,6 +66,7 @@ def translate_help(command: Any, path: tuple[str, ...] = ()) -> None:
         if text and hasattr(param, "help"):
             param.help = text
     command.get_help_option = _help_option_in_thai(command.get_help_option, data["options"]["--help"])
+    command.format_usage = _usage_in_thai(command, data["usage"])
     for name, sub in (getattr(command, "commands", None) or {}).items():
         translate_help(sub, path + (name,))
 
@@ -79,9 +80,16 @@ def _help_option_in_thai(make: Any, text: str) -> Any:
     return get_help_option
 
 
+def _usage_in_thai(command: Any, prefix: str) -> Any:
+    """click writes "Usage: " itself (no gettext, no constant): the same line with the Thai word."""
+    def format_usage(ctx: Any, formatter: Any) -> None:
+        formatter.write_usage(ctx.command_path, " ".join(command.collect_usage_pieces(ctx)), prefix=prefix)
+    return format_usage
+
+
 @contextmanager
 def help_panels() -> Iterator[None]:
-    """rich's panel titles ('Options', 'Commands', …) in the language of the run, put back after."""
+    """typer's words (panel titles 'Options', 'Commands', 'Error', 'Aborted.', …) in the language of the run, put back after."""
     saved = {name: getattr(rich_utils, name) for name in thai()["help"]["panels"]}
     if language() == "th":
         for name, text in thai()["help"]["panels"].items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from publisher.cli.common import JsonOption, abort, err, out, short
+from publisher.cli.lang import t
 from publisher.reports.add import add_report
 from publisher.reports.document import IntakeError
 from publisher.coverage.exclusions import ExclusionError
@@ -65,18 +66,18 @@ def add(file: Path = typer.Argument(..., help="The report: .pdf, .docx, .html or
         try:
             made = [str(p) for p in scaffold(package, added.id, load_registry(reports_dir or REPORTS_DIR))]
         except (ScaffoldError, ReportError, RecipeError, ExclusionError) as exc:
-            abort(as_json, f"report {added.id} registered, but no package made", str(exc), 1)
+            abort(as_json, "report {id} registered, but no package made", str(exc), 1, id=added.id)
     if as_json:
         print(json.dumps({"ok": True, "id": added.id, "text": str(added.text_path), "sidecar": str(added.sidecar_path),
                           "entry": added.entry, "notes": added.notes, "package_files": made},
                          ensure_ascii=False, indent=2))
         return
     entry = added.entry
-    log.print(f"[green]✓[/] report [bold]{added.id}[/] → {short(str(added.text_path))}")
+    log.print("[green]✓[/] " + t("report {id} → {text}", id=f"[bold]{added.id}[/]", text=short(str(added.text_path))))
     for key in ("title_th", "agency", "document_number", "date_text", "format"):
         if entry.get(key):
             log.print(f"    {key}: {entry[key]}", markup=False, highlight=False)
-    log.print(f"    read with {entry['extracted_with']['version']}", markup=False, highlight=False)
+    log.print("    " + t("read with {tool}", tool=entry["extracted_with"]["version"]), markup=False, highlight=False)
     for note in added.notes:
         log.print(f"  [yellow]![/] {note}", highlight=False)
     for path in made:

@@ -8,12 +8,14 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
 from publisher import packages
 from publisher.catalog import sync as syncing
 from publisher.cli.common import JsonOption, WaitOption, abort, err, exclusive, job_config, out, portal_or_exit
+from publisher.cli.lang import t
 
 PackagesOption = typer.Option(None, "--packages", help="Folder of packages (default: datapackages/).")
 PortalOption = typer.Option(None, "--portal", envvar="PUBLISHER_CKAN_URL", show_default=False,
@@ -36,35 +38,42 @@ ACTION_STYLE = {"create": "green", "update": "yellow", "undelete": "cyan", "dele
                 "unchanged": "dim", "skip": "magenta", "reupload": "yellow"}
 
 
+def _action(action: str, width: int = 9) -> str:
+    """An action word in the language of the run, right-aligned by the cells it takes on screen."""
+    word = t(action)
+    return " " * max(0, width - cell_len(word)) + word
+
+
 def _print_step(step) -> None:
     style = ACTION_STYLE.get(step.action, "")
-    out.print(f"[{style}]{step.action:>9}[/] [bold]{escape(step.name)}[/]"
+    out.print(f"[{style}]{_action(step.action)}[/] [bold]{escape(step.name)}[/]"
               + (f"  [dim]{escape(step.reason)}[/]" if step.reason else ""))
     for key, (before, after) in step.changes.items():
-        mark = " (edited on the portal)" if key in step.drift else ""
+        mark = " " + t("(edited on the portal)") if key in step.drift else ""
         out.print(f"            ~ {key}: {_short_value(before)} → {_short_value(after)}{mark}",
                   markup=False, highlight=False)
     for resource in step.resources:
         if resource.action == "unchanged" and not resource.datastore:
             continue
         extra = " + DataStore" if resource.datastore else ""
-        out.print(f"            {resource.action} {resource.key}{extra}"
+        out.print(f"            {t(resource.action)} {resource.key}{extra}"
                   + (f"  ({resource.reason})" if resource.reason else ""), markup=False, highlight=False)
     if step.reorder:
-        out.print("            reorder resources", highlight=False)
+        out.print("            " + t("reorder resources"), highlight=False)
 
 
 def _print_plan_end(the_plan, skipped: dict[str, str]) -> None:
     """After the dataset steps (printed as they were planned): owners, a refused prune, counts."""
     for step in the_plan.owners:
         if step.action != "unchanged":
-            out.print(f"[{ACTION_STYLE[step.action]}]{step.action:>9}[/] {step.kind} {escape(step.name)}")
+            out.print(f"[{ACTION_STYLE[step.action]}]{_action(step.action)}[/] {t(step.kind)} {escape(step.name)}")
     if the_plan.refused:
-        err.print(f"[bold red]prune refused:[/] {escape(the_plan.refused)}")
+        err.print(f"[bold red]{escape(t('prune refused'))}:[/] {escape(the_plan.refused)}")
     counts = the_plan.counts()
-    out.print(", ".join(f"{counts.get(k, 0)} to {k}" for k in ("create", "update", "undelete", "delete"))
-              + f", {counts.get('unchanged', 0)} unchanged, {len(skipped)} skipped (invalid)"
-              + f"; {counts.get('resources_create', 0) + counts.get('resources_reupload', 0)} file(s) to upload")
+    out.print(t("{create} to create, {update} to update, {undelete} to undelete, {delete} to delete, "
+                "{unchanged} unchanged, {skipped} skipped (invalid); {uploads} file(s) to upload",
+                **{k: counts.get(k, 0) for k in ("create", "update", "undelete", "delete", "unchanged")},
+                skipped=len(skipped), uploads=counts.get("resources_create", 0) + counts.get("resources_reupload", 0)))
 
 
 class JsonSteps:
@@ -118,7 +127,7 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
         message = syncing.describe(exc, portal) if isinstance(exc, syncing.ckanapi.CKANAPIError) else str(exc)
         if stream and stream.started:        # a document already begun is ended, with the error in it
             stream.finish({}, {"ok": False, "error": message})
-            err.print(f"[bold red]plan failed:[/] {escape(message)}", soft_wrap=True)
+            err.print(f"[bold red]{escape(t('plan failed'))}:[/] {escape(message)}", soft_wrap=True)
             raise typer.Exit(2)
         abort(as_json, "plan failed", message, 2)
     pending = not the_plan.empty() or bool(report.skipped) or bool(the_plan.refused)
@@ -127,9 +136,10 @@ def plan(packages_dir: Path = PackagesOption, portal_url: str = PortalOption, pr
                                              "pages": report.pages, "digest": the_plan.digest()})
     else:
         for name, why in report.skipped.items():
-            err.print(f"[magenta]skipped[/] {escape(name)}: {escape(why)}")
+            err.print(f"[magenta]{escape(t('skipped'))}[/] {escape(name)}: {escape(why)}")
         _print_plan_end(the_plan, report.skipped)
-        out.print(f"[dim]{portal.url}, {sum(api.calls.values())} request(s)[/]")
+        out.print("[dim]" + escape(t("{url}, {count} request(s)", url=portal.url, count=sum(api.calls.values())))
+                  + "[/]")
     raise typer.Exit(1 if pending else 0)
 
 
@@ -161,15 +171,15 @@ Without --packages, the source reports are published too: one reports dataset pe
     bar = Progress(TextColumn("[bold]sync[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=err, transient=True,
                    disable=as_json or not err.is_terminal)
-    task = bar.add_task("validating", total=None)
+    task = bar.add_task(t("validating"), total=None)
 
     def progress(event: str, name: str, done: int, total: int) -> None:
         if event == "validate":
-            bar.update(task, description=f"validating {name}")
+            bar.update(task, description=t("validating {name}", name=name))
         elif event == "start":
             bar.update(task, total=total, completed=0, description="")
         elif event == "page":
-            bar.update(task, description=f"page {name} done")
+            bar.update(task, description=t("page {name} done", name=name))
         else:
             bar.update(task, completed=done, description=name)
 
@@ -198,31 +208,36 @@ Without --packages, the source reports are published too: one reports dataset pe
 
 def _print_sync(report) -> None:
     for name, why in report.skipped.items():
-        err.print(f"[magenta]skipped[/] {escape(name)}: {escape(why)}")
+        err.print(f"[magenta]{escape(t('skipped'))}[/] {escape(name)}: {escape(why)}")
     if report.plan and report.plan.refused:
-        err.print(f"[bold red]prune refused:[/] {escape(report.plan.refused)}")
-    table = Table(title=f"sync → {report.portal}" + (" (dry run)" if report.dry_run else ""), title_justify="left")
+        err.print(f"[bold red]{escape(t('prune refused'))}:[/] {escape(report.plan.refused)}")
+    title = t("sync → {portal}", portal=report.portal) + (" " + t("(dry run)") if report.dry_run else "")
+    table = Table(title=escape(title), title_justify="left")
     for column in ("dataset", "action", "uploads", "DataStore", "result"):
-        table.add_column(column)
+        table.add_column(t(column))
     for outcome in report.outcomes:
-        table.add_row(outcome.name, outcome.action, ", ".join(outcome.uploads) or "-",
+        table.add_row(outcome.name, t(outcome.action), ", ".join(outcome.uploads) or "-",
                       str(len(outcome.datastore)) if outcome.datastore else "-",
-                      "[green]ok[/]" if outcome.ok else f"[red]failed:[/] {escape(outcome.error)}")
+                      f"[green]{escape(t('ok'))}[/]" if outcome.ok
+                      else f"[red]{escape(t('failed'))}:[/] {escape(outcome.error)}")
     if report.outcomes:
         out.print(table)
     for name, fields in report.drift.items():
-        out.print(f"[yellow]drift[/] {escape(name)}: {', '.join(fields)} had been edited on the portal; "
-                  f"the repository's values were written back")
+        out.print(f"[yellow]{escape(t('drift'))}[/] {escape(name)}: "
+                  + escape(t("{fields} had been edited on the portal; the repository's values were written back",
+                             fields=", ".join(fields))))
     if report.stale_index:
-        err.print(f"[yellow]the portal's search index lists {len(report.stale_index)} dataset name(s) more than once "
-                  f"({escape(', '.join(report.stale_index[:5]))}); the database copy was used. Rebuild the index: "
-                  f"ckan search-index rebuild --clear (local portal: publisher ckan reindex)[/]")
+        err.print("[yellow]" + escape(t(
+            "the portal's search index lists {count} dataset name(s) more than once ({names}); the database copy "
+            "was used. Rebuild the index: ckan search-index rebuild --clear (local portal: publisher ckan reindex)",
+            count=len(report.stale_index), names=", ".join(report.stale_index[:5]))) + "[/]")
     for name, what in report.unconverged.items():
-        err.print(f"[bold red]not converged[/] {escape(name)}: {escape(', '.join(what))}")
+        err.print(f"[bold red]{escape(t('not converged'))}[/] {escape(name)}: {escape(', '.join(what))}")
     if report.error:
-        err.print(f"[bold red]sync failed:[/] {escape(report.error)}")
+        err.print(f"[bold red]{escape(t('sync failed'))}:[/] {escape(report.error)}")
     s = report.summary()
-    out.print(f"{s['created']} created, {s['updated']} updated, {s['deleted']} deleted, {s['unchanged']} unchanged, "
-              f"{s['skipped']} skipped, {s['failed']} failed; {s['uploads']} upload(s), "
-              f"{s['datastore_loads']} DataStore load(s); {s['requests']} request(s), {s['writes']} write(s) "
-              f"in {report.seconds:.1f} s")
+    out.print(t("{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged, {skipped} skipped, "
+                "{failed} failed; {uploads} upload(s), {datastore_loads} DataStore load(s); {requests} request(s), "
+                "{writes} write(s) in {seconds} s",
+                **{k: s[k] for k in ("created", "updated", "deleted", "unchanged", "skipped", "failed", "uploads",
+                                     "datastore_loads", "requests", "writes")}, seconds=f"{report.seconds:.1f}"))

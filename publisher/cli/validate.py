@@ -25,7 +25,8 @@ def _portal_rules(portal: str | None, log: Console, as_json: bool = False) -> Po
     if portal is None:
         return None
     if portal != LOCAL_PORTAL and not portal.startswith(("http://", "https://")):
-        abort(as_json, "usage", f"--portal takes a portal URL (http://…) or 'local', not {portal!r}", 2)
+        abort(as_json, "usage", t("--portal takes a portal URL (http://…) or 'local', not {portal}",
+                                  portal=repr(portal)), 2)
     target = portal_or_exit(None if portal == LOCAL_PORTAL else portal, as_json)
     log.print(f"[dim]…[/] {t('portal')} {target.url}")
     try:
