@@ -212,7 +212,15 @@ def read_as_sync(api: Api, catalog: str) -> dict[str, object]:
 
 def check_same_as_sync(stack: Stack, http_api: Api, packages_dir: Path, catalog: str, sync_http) -> list[str]:
     """Publish ``packages_dir`` both ways under ``catalog`` and return how sync's two reads differ
-    (nothing, if the fast route is faithful). ``sync_http``: runs ``publisher sync`` over HTTP."""
+    (nothing, if the fast route is faithful). ``sync_http``: runs ``publisher sync`` over HTTP.
+    The datasets an earlier check left (same names, another catalog) are purged first."""
+    for directory in sorted(p.parent for p in packages_dir.glob("*/datapackage.json")):
+        name = json.loads((directory / "datapackage.json").read_text(encoding="utf-8"))["name"]
+        try:
+            http_api.call("dataset_purge", id=name)
+        except ckanapi.NotFound:
+            pass
+    solr_commit(stack)
     sync_http(packages_dir, catalog)
     by_http = read_as_sync(http_api, catalog)
     for name in by_http:
