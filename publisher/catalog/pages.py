@@ -98,6 +98,7 @@ def plan_pages(call: Callable, paging: Paging, show: Callable[[str], dict | None
         if not remote.more:
             return
         after = remote.last
+        del remote, chunk       # let the page go before the next is read: two pages never live at once
 
 
 def _page(call: Callable, paging: Paging, chunk: list[LocalEntry], remote: PortalState) -> Page:

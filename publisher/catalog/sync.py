@@ -137,6 +137,7 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
         report.pages = page.number
         if progress:
             progress("page", str(page.number), page.number, 0)
+        del page                # not held while the next page is read
     tail, the_plan.refused = last_steps(paging, prune, prune_share)
     planned(tail)
     report.stale_index = sorted(set(report.stale_index) | paging.stale_index)   # and what read-backs found
