@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 
 from bench import generate  # noqa: E402
 from bench import xloader  # noqa: E402
-from publisher.stack import guard  # noqa: E402
+from bench.own_portal import own_portal  # noqa: E402
 from publisher.stack import supervisor as stacks  # noqa: E402
 from publisher.catalog import map as mapping  # noqa: E402
 from publisher.catalog.client import redact  # noqa: E402
@@ -81,17 +81,7 @@ class BenchPortal:
 
     @classmethod
     def from_env(cls) -> "BenchPortal":
-        env = dict(os.environ)
-        stack = stacks.Stack.from_env(env)
-        if "PUBLISHER_STACK_DIR" not in env or stack.state == (ROOT / ".stack").resolve():
-            raise SystemExit("bench/run.py resets its portal for every tool: set PUBLISHER_STACK_DIR and the "
-                             "PUBLISHER_*_PORT variables to a portal of its own (see bench/README.md)")
-        # every command the harness runs is refused if it would reach the default portal
-        env[guard.TEST_RUN] = "1"
-        try:
-            guard.refuse_protected_stack(stack, "benchmark on", env)
-        except guard.ProtectedPortal as exc:
-            raise SystemExit(f"bench/run.py: {exc}") from None
+        stack, env = own_portal("bench/run.py", "resets its portal for every tool")
         portal = cls(stack, env)
         portal.up()
         return portal

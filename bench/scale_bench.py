@@ -35,9 +35,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import generate, scale_seed  # noqa: E402
+from bench.own_portal import own_portal  # noqa: E402
 from publisher.catalog.apply import Api  # noqa: E402
 from publisher.catalog.client import portal_for  # noqa: E402
-from publisher.stack import guard  # noqa: E402
 from publisher.stack.supervisor import Stack  # noqa: E402
 
 RESULTS = BENCH / "results" / "scale.json"
@@ -46,20 +46,6 @@ PYTHON = sys.executable
 SIZES = (100, 1000, 10000)
 TABLES, ROWS = 1, (20, 20)        # a light package: one table of 20 rows, and its datapackage.json
 GOAL_RATIO, GOAL_READS = 1.2, 10
-
-
-def environment() -> dict[str, str]:
-    env = dict(os.environ)
-    stack = Stack.from_env(env)
-    if "PUBLISHER_STACK_DIR" not in env or stack.state == (ROOT / ".stack").resolve():
-        raise SystemExit("bench/scale_bench.py seeds its portal with 11,100 datasets: set PUBLISHER_STACK_DIR and "
-                         "the PUBLISHER_*_PORT variables to a portal of its own (see bench/README.md)")
-    env[guard.TEST_RUN] = "1"
-    try:
-        guard.refuse_protected_stack(stack, "benchmark on", env)
-    except guard.ProtectedPortal as exc:
-        raise SystemExit(f"bench/scale_bench.py: {exc}") from None
-    return env
 
 
 def publisher(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -255,9 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         write_report(json.loads(RESULTS.read_text(encoding="utf-8")))
         return 0
-    env = environment()
+    stack, env = own_portal("bench/scale_bench.py", "seeds its portal with 11,100 datasets")
     env["PUBLISHER_VAR_DIR"] = str(args.data / "var")     # its own record of validated packages
-    stack = Stack.from_env(env)
     if publisher(env, "ckan", "up", "--json").returncode != 0:
         raise SystemExit(f"publisher ckan up failed; see {stack.logs}")
     sizes = sorted(args.sizes)

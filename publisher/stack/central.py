@@ -20,11 +20,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, render_settings
+from publisher.stack.ckan import ACCESS_LOG_FORMAT, ckan_inputs_digest, datasets_at, render_settings, status_at
 from publisher.stack.install import run_logged
 from publisher.stack.postgres import psql
 from publisher.stack.solr import CENTRAL_CORE, solr_credentials
-from publisher.stack.supervisor import Component, Say, Stack, StackError, get_json, spawn, stop, wait
+from publisher.stack.supervisor import Component, Say, Stack, StackError, spawn, stop, wait
 
 # the harvest sources the central site keeps for the portal, by kind; see stack/ckan/harvest.py
 HARVEST_KINDS = ("ckan", "dcat")
@@ -57,13 +57,11 @@ class Central:
 
 
 def central_status(central: Central) -> dict | None:
-    answer = get_json(f"{central.url}/api/3/action/status_show")
-    return answer["result"] if answer and answer.get("success") else None
+    return status_at(central.url)
 
 
 def central_datasets(central: Central) -> int | None:
-    answer = get_json(f"{central.url}/api/3/action/package_search?rows=0&include_private=true")
-    return answer["result"]["count"] if answer and answer.get("success") else None
+    return datasets_at(central.url)
 
 
 def central_row(central: Central) -> dict | None:

@@ -18,15 +18,24 @@ from publisher.stack.solr import solr_credentials
 from publisher.stack.supervisor import Say, Stack, StackError, components, get_json, spawn, wait
 
 
-def ckan_status(stack: Stack) -> dict | None:
-    answer = get_json(f"{stack.ckan_url}/api/3/action/status_show")
+def status_at(url: str) -> dict | None:
+    """status_show of the CKAN site at ``url``; None while it does not answer."""
+    answer = get_json(f"{url}/api/3/action/status_show")
     return answer["result"] if answer and answer.get("success") else None
 
 
-def search_round_trip(stack: Stack) -> int | None:
+def datasets_at(url: str) -> int | None:
     """Dataset count from package_search, which CKAN answers from Solr; None if it fails."""
-    answer = get_json(f"{stack.ckan_url}/api/3/action/package_search?rows=0&include_private=true")
+    answer = get_json(f"{url}/api/3/action/package_search?rows=0&include_private=true")
     return answer["result"]["count"] if answer and answer.get("success") else None
+
+
+def ckan_status(stack: Stack) -> dict | None:
+    return status_at(stack.ckan_url)
+
+
+def search_round_trip(stack: Stack) -> int | None:
+    return datasets_at(stack.ckan_url)
 
 
 def _settings(stack: Stack) -> dict[str, str]:
