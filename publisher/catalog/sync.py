@@ -106,8 +106,9 @@ def page_size(env: dict[str, str] | None = None) -> int:
 
 
 def _index(packages_dir: Path, *, validate: bool, progress: Progress | None, catalog: str, revalidate: bool,
-           cache_file: Path | None, validated: Result | None, reports: bool) -> LocalIndex:
-    cache = ValidatedCache(cache_file) if validate else None
+           cache_file: Path | None, validated: Result | None, reports: bool,
+           cache: ValidatedCache | None = None) -> LocalIndex:
+    cache = (cache or ValidatedCache(cache_file)) if validate else None
     return index_local(packages_dir, validate, progress, catalog, revalidate, cache, validated, reports)
 
 
@@ -164,18 +165,18 @@ def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
          revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None,
-         reports: bool = False, on_step: Steps | None = None) -> SyncReport:
+         reports: bool = False, on_step: Steps | None = None, cache: ValidatedCache | None = None) -> SyncReport:
     """Validate (what ``validated`` does not already cover), then a page at a time: read the
     portal, plan, apply, read back. ``cache_file``: where passes are remembered (default
-    var/validated.json). ``reports``: publish the source reports too (one reports dataset per
-    agency). ``plan_file``: a saved plan, checked against a fresh one (a first pass that writes
+    var/validated.json); ``cache``: that record as this run's validation already read it.
+    ``reports``: publish the source reports too (one reports dataset per agency). ``plan_file``: a saved plan, checked against a fresh one (a first pass that writes
     nothing) before anything is written. ``on_step``: as for ``plan``."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
     try:
         index = _index(packages_dir, validate=validate, progress=progress, catalog=catalog, revalidate=revalidate,
-                       cache_file=cache_file, validated=validated, reports=reports)
+                       cache_file=cache_file, validated=validated, reports=reports, cache=cache)
         if plan_file is not None:
             try:
                 saved = saved_digest(Path(plan_file))

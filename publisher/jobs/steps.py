@@ -96,9 +96,10 @@ def rebuild_step(packages_dir: Path, reports_dir: Path) -> Step:
     return step
 
 
-def validate_step(packages_dir: Path, reports_dir: Path, checked: dict[str, Result] | None = None,
+def validate_step(packages_dir: Path, reports_dir: Path, checked: dict | None = None,
                   validated_file: Path | None = None) -> Step:
-    """``checked``: where the result is left for the sync step. A package that passed before,
+    """``checked``: where the result and the record of passes are left for the sync step (which
+    then neither reads the record nor hashes a package again). A package that passed before,
     byte for byte and under the same validator (``validated_file``, the record sync keeps), is
     not checked again; it is still compared with the others by the consistency rules."""
     def step(run: Run, say: Say) -> int:
@@ -107,7 +108,7 @@ def validate_step(packages_dir: Path, reports_dir: Path, checked: dict[str, Resu
         result = validate([packages_dir], registry=load_registry(reports_dir),
                           progress=lambda name: say(f"validate: {name}"), known_valid=known)
         if checked is not None:
-            checked["result"] = result
+            checked.update(result=result, cache=cache)
         invalid = sorted(result.invalid_packages())
         run.counts.update(packages=len(result.packages), validated=len(result.packages) - len(known),
                           already_valid=len(known), invalid=len(invalid),
@@ -126,7 +127,7 @@ def portal_of(config: Config, env: dict[str, str] | None = None) -> Portal:
 
 
 def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say, cache_file: Path | None = None,
-                  validated: Result | None = None):
+                  validated: Result | None = None, cache: ValidatedCache | None = None):
     """The one call into the catalog sync; returns its report (.exit_code, .summary(), .to_json())."""
     def progress(event: str, name: str, done: int, total: int) -> None:
         say(" ".join(part for part in (event, name, f"{done}/{total}" if total else "") if part))
@@ -134,17 +135,17 @@ def sync_packages(portal: Portal, packages_dir: Path, prune: bool, say: Say, cac
     # the source reports go with the repository's own packages, not with a folder of others
     reports = Path(packages_dir).resolve() == packages.PACKAGES_DIR.resolve()
     return sync(portal, packages_dir=packages_dir, prune=prune, dry_run=False, progress=progress,
-                cache_file=cache_file, validated=validated, reports=reports,
+                cache_file=cache_file, validated=validated, cache=cache, reports=reports,
                 on_step=lambda step: None)      # the run log keeps counts, not every step: none is held
 
 
-def sync_step(config: Config, packages_dir: Path, checked: dict[str, Result] | None = None) -> Step:
+def sync_step(config: Config, packages_dir: Path, checked: dict | None = None) -> Step:
     def step(run: Run, say: Say) -> int:
         portal = portal_of(config)
         say(f"sync: {portal}")
         try:
             report = sync_packages(portal, packages_dir, config.prune, lambda msg: say(f"sync: {msg}"),
-                                   config.validated_file, (checked or {}).get("result"))
+                                   config.validated_file, (checked or {}).get("result"), (checked or {}).get("cache"))
         except Exception as exc:  # the portal's errors carry its address and maybe the token
             run.add_error(portal.redact(f"sync: {type(exc).__name__}: {exc}"))
             return PORTAL_ERROR
@@ -170,7 +171,7 @@ def pipeline(config: Config, packages_dir: Path = packages.PACKAGES_DIR,
              reports_dir: Path = REPORTS_DIR) -> list[tuple[str, Step]]:
     """rebuild → validate → sync, the packages validated once: the validate step's result is
     what the sync step publishes from."""
-    checked: dict[str, Result] = {}
+    checked: dict = {}
     return [("rebuild", rebuild_step(packages_dir, reports_dir)),
             ("validate", validate_step(packages_dir, reports_dir, checked, config.validated_file)),
             ("sync", sync_step(config, packages_dir, checked))]
