@@ -24,6 +24,7 @@ from publisher.catalog import map as mapping
 from publisher.catalog.apply import SyncError
 from publisher.catalog.local import LocalEntry, LocalIndex
 from publisher.catalog.plan import DatasetStep, OwnerStep, dataset_step, owner_steps, prune_steps
+from publisher.catalog.since import MAX_NAMES, SyncRecord, dataset_digest, newest, read_changes
 from publisher.catalog.state import PAGE, PortalState, complete, read_page
 
 
@@ -51,6 +52,9 @@ class Paging:
     loaded: set[str] = field(default_factory=set)                  # names of the datasets planned
     stale_index: set[str] = field(default_factory=set)
     pages: int = 0
+    digests: dict[str, str] = field(default_factory=dict)          # of each dataset planned, by name
+    states: dict[str, int] = field(default_factory=dict)           # the portal's managed datasets by state
+    newest: str = ""                                               # the latest metadata_modified read
 
 
 def check_agencies(index: LocalIndex) -> None:
@@ -69,23 +73,9 @@ def plan_pages(call: Callable, paging: Paging, show: Callable[[str], dict | None
     after = None
     while True:
         remote = read_page(call, index.catalog, after, paging.page_size)
-        for name in sorted(set(remote.duplicates)):
-            # the search index lists the name twice: only the database knows which one is real
-            paging.stale_index.add(name)
-            real = show(name)
-            if real is None:
-                remote.datasets.pop(name, None)
-            else:
-                remote.datasets[name] = real
-        for name, organization in remote.organizations.items():
-            paging.organizations.setdefault(name, organization)
-        for name, group in remote.groups.items():
-            paging.groups.setdefault(name, group)
-        for name, dataset in remote.datasets.items():
-            if dataset.get("state") != "deleted":
-                paging.live += 1
-                if name not in names:
-                    paging.gone.append((name, dataset["id"]))
+        if after is None:
+            paging.states = remote.states
+        _take(paging, remote, names, show)
         chunk: list[LocalEntry] = []
         while pending is not None and (not remote.more or pending.name <= remote.last):
             chunk.append(pending)
@@ -101,6 +91,73 @@ def plan_pages(call: Callable, paging: Paging, show: Callable[[str], dict | None
         del remote, chunk       # let the page go before the next is read: two pages never live at once
 
 
+def _take(paging: Paging, remote: PortalState, names: set[str], show: Callable[[str], dict | None]) -> None:
+    """What a run keeps of a read: owners, the newest change, the live datasets no package holds."""
+    for name in sorted(set(remote.duplicates)):
+        # the search index lists the name twice: only the database knows which one is real
+        paging.stale_index.add(name)
+        real = show(name)
+        if real is None:
+            remote.datasets.pop(name, None)
+        else:
+            remote.datasets[name] = real
+    for name, organization in remote.organizations.items():
+        paging.organizations.setdefault(name, organization)
+    for name, group in remote.groups.items():
+        paging.groups.setdefault(name, group)
+    paging.newest = newest(remote.datasets.values(), paging.newest)
+    for name, dataset in remote.datasets.items():
+        if dataset.get("state") != "deleted":
+            paging.live += 1
+            if name not in names:
+                paging.gone.append((name, dataset["id"]))
+
+
+def changed_page(call: Callable, paging: Paging, record: SyncRecord, show: Callable[[str], dict | None],
+                 prune: bool = False) -> tuple[Page | None, str]:
+    """The one page of a run that reads only what changed since ``record`` (publisher/catalog/since.py),
+    or None and why the whole catalog must be read instead."""
+    index = paging.index
+    names = index.names()
+    changed: dict[str, mapping.LocalDataset] = {}
+    by_name = {}
+    for entry in index.entries:
+        dataset = index.load(entry)
+        if dataset is None or dataset.name in index.skipped:
+            continue
+        by_name[dataset.name] = entry
+        paging.digests[dataset.name] = digest = dataset_digest(dataset)
+        if record.datasets.get(dataset.name) != digest:
+            changed[dataset.name] = dataset
+            if len(changed) > MAX_NAMES:
+                return None, f"more than {MAX_NAMES} packages changed since the last sync"
+    asked = sorted(changed) + sorted({n for n in [*record.datasets, *record.gone] if n not in by_name})
+    if len(asked) > MAX_NAMES:
+        return None, f"more than {MAX_NAMES} datasets to look up by name"
+    remote, states, why = read_changes(call, index.catalog, record, asked, paging.page_size)
+    if why:
+        return None, why
+    paging.states = states
+    paging.newest = record.since
+    _take(paging, remote, names, show)
+    paging.live = sum(states.values())
+    if prune and paging.gone:
+        return None, "datasets to prune: every page is read to weigh them against the whole catalog"
+    for name in remote.datasets.keys() - changed.keys():
+        entry = by_name.get(name)
+        dataset = index.load(entry) if entry is not None else None
+        if dataset is not None:
+            changed[name] = dataset          # edited on the portal: compared, and put back if it differs
+    paging.loaded = set(by_name)
+    paging.pages = 1
+    page = Page(1, changed, remote.datasets, [], {})
+    _plan_owners(call, paging, page)
+    for name in sorted(by_name):
+        page.steps.append(dataset_step(changed[name], remote.datasets.get(name)) if name in changed
+                          else DatasetStep(name, "unchanged", reason="unchanged on both sides since the last sync"))
+    return page, ""
+
+
 def _page(call: Callable, paging: Paging, chunk: list[LocalEntry], remote: PortalState) -> Page:
     index = paging.index
     local = {}
@@ -109,6 +166,8 @@ def _page(call: Callable, paging: Paging, chunk: list[LocalEntry], remote: Porta
         if dataset is not None:
             local[dataset.name] = dataset
             paging.loaded.add(dataset.name)
+            if dataset.name not in index.skipped:
+                paging.digests[dataset.name] = dataset_digest(dataset)
     paging.pages += 1
     page = Page(paging.pages, local, remote.datasets, [], {})
     _plan_owners(call, paging, page)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from publisher.catalog.map import MARKER, MARKER_KEY, catalog_of
 
 PAGE = 1000  # ckan.search.rows_max
+STATES = ("active", "draft")   # deleted ones are counted only where the index keeps them
 
 
 @dataclass
@@ -27,6 +28,7 @@ class PortalState:
     duplicates: list[str] = field(default_factory=list)            # names seen twice while paging
     last: str | None = None      # the last name a page read: the next page starts after it
     more: bool = False           # datasets past ``last`` are still to be read
+    states: dict[str, int] = field(default_factory=dict)  # every managed dataset by state (first page)
 
 
 def read_page(call, catalog: str = MARKER, after: str | None = None, page: int = PAGE) -> PortalState:
@@ -36,10 +38,13 @@ def read_page(call, catalog: str = MARKER, after: str | None = None, page: int =
     query = f'{_extra_field(MARKER_KEY)}:"{catalog}"'
     if after is not None:
         query += f' AND name:{{"{after}" TO *]'
+    facets = {"facet.field": '["state"]', "facet.limit": -1} if after is None else {}
     result = call("package_search", fq=query, rows=page, start=0, sort="name asc", include_private=True,
-                  include_drafts=True, include_deleted=True)
+                  include_drafts=True, include_deleted=True, **facets)
     found = result["results"]
     state = PortalState(last=found[-1]["name"] if found else after, more=bool(found) and len(found) < result["count"])
+    if after is None:
+        state.states = states_of(result)
     for dataset in found:
         if catalog_of(dataset) != catalog:
             continue
@@ -52,6 +57,12 @@ def read_page(call, catalog: str = MARKER, after: str | None = None, page: int =
         for group in dataset.get("groups", []):
             state.groups.setdefault(group["name"], group)
     return state
+
+
+def states_of(result: dict) -> dict[str, int]:
+    """A search's count by state (``facet.field`` state), every state named."""
+    facets = (result.get("facets") or {}).get("state") or {}
+    return {state: int(facets.get(state, 0)) for state in STATES}
 
 
 def read_datasets(call, catalog: str = MARKER, page: int = PAGE) -> PortalState:

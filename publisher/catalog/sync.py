@@ -23,9 +23,11 @@ from publisher.catalog import map as mapping
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
 from publisher.catalog.local import LocalIndex, Progress, index_local
-from publisher.catalog.pages import Page, Paging, check_agencies, last_steps, plan_pages
+from publisher.catalog import since
+from publisher.catalog.pages import Page, Paging, changed_page, check_agencies, last_steps, plan_pages
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, StreamedPlan, dataset_step
 from publisher.catalog.plan_file import PlanFileError, saved_digest
+from publisher.catalog.since import SyncRecord
 from publisher.catalog.state import PAGE, PortalState
 from publisher.catalog.validated import ValidatedCache
 from publisher.packages import PACKAGES_DIR
@@ -58,6 +60,9 @@ class SyncReport:
     error: str = ""
     seconds: float = 0.0
     pages: int = 0
+    read: str = ""          # "changes": only what changed since the last sync; "catalog": every page
+    read_why: str = ""      # why every page was read
+    newest: str = ""        # the latest metadata_modified of what was read back
 
     @property
     def failed(self) -> list[Outcome]:
@@ -96,7 +101,8 @@ class SyncReport:
             "drift": self.drift, "unconverged": self.unconverged, "stale_index": self.stale_index,
             "outcomes": [asdict(o) for o in self.outcomes], "calls": self.calls,
             **({"plan": self.plan.to_json() if self.plan else None} if plan else {}),
-            "pages": self.pages, "seconds": round(self.seconds, 3),
+            "pages": self.pages, "read": self.read, "read_why": self.read_why or None,
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -113,13 +119,22 @@ def _index(packages_dir: Path, *, validate: bool, progress: Progress | None, cat
 
 
 def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune_share: float,
-          progress: Progress | None, on_step: Steps | None, apply: Callable[[Page], None] | None) -> None:
+          progress: Progress | None, on_step: Steps | None, apply: Callable[[Page], None] | None,
+          record: SyncRecord | None = None, why: str = "") -> Paging:
     """Plan a page at a time, handing each page to ``apply`` (none: a plan only); the skipped
-    packages and the prune's deletes come last, in a page of their own."""
+    packages and the prune's deletes come last, in a page of their own. With ``record``: one page
+    of what changed since that sync, if it can be trusted (else every page, and ``why``)."""
     report.skipped = index.skipped          # filled further as packages that cannot be datasets are met
     check_agencies(index)
     the_plan = report.plan = StreamedPlan(keep=on_step is None)
     paging = Paging(index, page_size())
+    pages = None
+    if record is not None:
+        changed, why = changed_page(api.call, paging, record, lambda name: _show(api, name), prune)
+        pages = [changed] if changed is not None else None
+        if changed is None:
+            paging = Paging(index, page_size())
+    report.read, report.read_why = ("changes", "") if pages else ("catalog", why)
 
     def planned(steps: list[DatasetStep]) -> None:
         for step in steps:
@@ -129,7 +144,7 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
             if on_step:
                 on_step(step)
 
-    for page in plan_pages(api.call, paging, lambda name: _show(api, name)):
+    for page in pages or plan_pages(api.call, paging, lambda name: _show(api, name)):
         for owner in page.owners:
             the_plan.add_owner(owner)
         planned(page.steps)
@@ -144,20 +159,57 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
     report.stale_index = sorted(set(report.stale_index) | paging.stale_index)   # and what read-backs found
     if apply and tail:
         apply(Page(paging.pages + 1, {}, {}, [], {}, tail))
+    return paging
+
+
+def _record(portal: Portal, catalog: str, full: bool, plan_file: Path | None) -> tuple[SyncRecord | None, str, str]:
+    """The last sync's record if this run may read only what changed since: (record, why not, inputs)."""
+    inputs = since.inputs_key(catalog)
+    if full:
+        return None, "--full", inputs
+    if plan_file is not None:
+        return None, "a saved plan is checked against every page", inputs
+    record, why = since.load_record(since.record_file(portal.url, catalog), portal.url, catalog, inputs)
+    return record, why, inputs
+
+
+def _remember(portal: Portal, catalog: str, inputs: str, paging: Paging, report: SyncReport,
+              previous: SyncRecord | None) -> None:
+    """What this run left equal on the portal, for the next run to read only what changed since.
+    A dataset that failed or did not converge is left out, so the next run looks at it again."""
+    unsettled = {o.name for o in report.outcomes if not o.ok} | set(report.unconverged)
+    states = dict(paging.states)
+    for outcome in report.outcomes:
+        if outcome.ok:
+            for state, change in since.STATE_CHANGES.get(outcome.action, {}).items():
+                states[state] = states.get(state, 0) + change
+    deleted = {o.name for o in report.outcomes if o.ok and o.action == "delete"}
+    record = SyncRecord(portal=portal.url.rstrip("/"), catalog=catalog, inputs=inputs,
+                        since=max(paging.newest, report.newest),
+                        states=states, datasets={n: d for n, d in sorted(paging.digests.items()) if n not in unsettled},
+                        gone=sorted(n for n, _ in paging.gone if n not in deleted),
+                        full_at=since.now().isoformat() if report.read == "catalog" or previous is None
+                        else previous.full_at)
+    since.save_record(since.record_file(portal.url, catalog), record)
 
 
 def plan(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = False,
          prune_share: float = DEFAULT_PRUNE_SHARE, validate: bool = True, api: Api | None = None,
          progress: Progress | None = None, catalog: str = mapping.MARKER, revalidate: bool = False,
          cache_file: Path | None = None, validated: Result | None = None,
-         reports: bool = False, on_step: Steps | None = None) -> tuple[Plan, SyncReport, Api, dict]:
+         reports: bool = False, on_step: Steps | None = None, full: bool = True
+         ) -> tuple[Plan, SyncReport, Api, dict]:
     """What sync would do, written nowhere. ``on_step``: given each dataset step as it is
-    planned, which the plan then does not keep (so a plan of any size is printed in flat memory)."""
+    planned, which the plan then does not keep (so a plan of any size is printed in flat memory).
+    ``full``: read every page (a saved plan is checked against one), even where the last sync's
+    record would let it read only what changed."""
     api = api or Api(portal)
     report = SyncReport(portal=portal.url)
     index = _index(packages_dir, validate=validate, progress=progress, catalog=catalog, revalidate=revalidate,
                    cache_file=cache_file, validated=validated, reports=reports)
-    _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress, on_step=on_step, apply=None)
+    record, why, _ = _record(portal, catalog, full, None)
+    _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress, on_step=on_step, apply=None,
+          record=record, why=why)
     return report.plan, report, api, {}
 
 
@@ -165,12 +217,14 @@ def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
          prune_share: float = DEFAULT_PRUNE_SHARE, plan_file: Path | None = None, jobs: int = 4,
          validate: bool = True, progress: Progress | None = None, catalog: str = mapping.MARKER,
          revalidate: bool = False, cache_file: Path | None = None, validated: Result | None = None,
-         reports: bool = False, on_step: Steps | None = None, cache: ValidatedCache | None = None) -> SyncReport:
+         reports: bool = False, on_step: Steps | None = None, cache: ValidatedCache | None = None,
+         full: bool = False) -> SyncReport:
     """Validate (what ``validated`` does not already cover), then a page at a time: read the
     portal, plan, apply, read back. ``cache_file``: where passes are remembered (default
     var/validated.json); ``cache``: that record as this run's validation already read it.
     ``reports``: publish the source reports too (one reports dataset per agency). ``plan_file``: a saved plan, checked against a fresh one (a first pass that writes
-    nothing) before anything is written. ``on_step``: as for ``plan``."""
+    nothing) before anything is written. ``on_step``, ``full``: as for ``plan``. A run that ends
+    without an error records what it left equal (publisher/catalog/since.py)."""
     started = time.monotonic()
     api = Api(portal)
     report = SyncReport(portal=portal.url, dry_run=dry_run)
@@ -189,9 +243,12 @@ def sync(portal: Portal, packages_dir: Path = PACKAGES_DIR, *, prune: bool = Fal
                 raise StalePlan(f"{plan_file}: the portal or the packages changed since this plan was made; "
                                 f"run publisher plan again")
         apply = None if dry_run else (lambda page: _apply_page(page, api, report, jobs, progress))
-        _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress, on_step=on_step,
-              apply=apply)
+        record, why, inputs = _record(portal, catalog, full, plan_file)
+        paging = _walk(index, api, report, prune=prune, prune_share=prune_share, progress=progress,
+                       on_step=on_step, apply=apply, record=record, why=why)
         report.outcomes.sort(key=lambda o: o.name)
+        if not dry_run:
+            _remember(portal, catalog, inputs, paging, report, record)
     except (SyncError, PortalUnreachable) as exc:
         report.error = str(exc)
     except ckanapi.CKANAPIError as exc:
@@ -278,6 +335,7 @@ def _verify(names: list[str], context: dict, api: Api, report: SyncReport
         found = {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
         found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
         report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
+        report.newest = since.newest([d for d in found.values() if d], report.newest)
         for name in batch:
             remote = found.get(name)
             again = dataset_step(context["local"][name], remote)

@@ -152,12 +152,16 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
          catalog: str = CatalogOption,
          revalidate: bool = typer.Option(False, "--revalidate",
                                          help="Validate every package, even those that passed before unchanged."),
+         full: bool = typer.Option(False, "--full",
+                                   help="Read every page of the portal, not only what changed since the last sync."),
          wait: float = WaitOption, as_json: bool = JsonOption) -> None:
     """Validate, then publish the packages to the portal and keep it in sync.
 
     Invalid packages are skipped and reported, never published. Organizations (the issuing agencies) and category groups come first; then each dataset is created private, filled with its files (uploaded to the portal, sha256 in `hash`, loaded into the DataStore with a Thai/English data dictionary) and made public last. Unchanged files are never uploaded again. A second run with nothing changed writes nothing.
 
 Without --packages, the source reports are published too: one reports dataset per agency, each report a resource with a line-numbered text view, so that /report/<id>#L<line> opens the passage a row cites. Chart views (the charts: of each recipe) are created and kept in step like the table previews.
+
+    After a sync that ended cleanly, the next one asks the portal in one request for what changed since, on either side, and recognises the rest (var/synced/); it reads every page when that cannot be trusted (a dataset deleted or purged on the portal, another publisher version) or with --full, which a weekly run should use: a DataStore table dropped by hand is seen only then.
 
     The API token comes from $PUBLISHER_CKAN_TOKEN or $PUBLISHER_CKAN_TOKEN_FILE (for the local portal, .stack/secrets/ckan-api-token) and is never shown.
 
@@ -191,7 +195,7 @@ Without --packages, the source reports are published too: one reports dataset pe
             report = syncing.sync(portal, packages_dir or packages.PACKAGES_DIR, prune=prune, dry_run=dry_run,
                                   prune_share=prune_share, plan_file=plan_file, jobs=jobs, progress=progress,
                                   catalog=catalog, revalidate=revalidate, cache_file=config.validated_file,
-                                  reports=packages_dir is None, on_step=on_step)
+                                  reports=packages_dir is None, on_step=on_step, full=full)
     except syncing.StalePlan as exc:
         abort(as_json, "stale plan", str(exc), 2)
     if stream:
