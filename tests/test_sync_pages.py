@@ -169,6 +169,6 @@ def test_a_paged_no_op_reads_one_page_per_page_and_writes_nothing(portal, ckan, 
     catalog = f"noop-{unique}"
     assert sync(portal, directory, catalog=catalog).exit_code == 0
     monkeypatch.setenv(PAGE_SIZE_ENV, "1")
-    again = sync(portal, directory, catalog=catalog)
+    again = sync(portal, directory, catalog=catalog, full=True)
     assert again.exit_code == 0 and again.writes == 0, explain(again)
     assert again.calls == {"package_search": 2} and again.pages == 2

@@ -22,6 +22,7 @@ from typing import Iterable
 import ckanapi
 import requests
 from ckanapi.common import prepare_action, reverse_apicontroller_action
+from ckanapi.remoteckan import REQUEST_TIMEOUT
 
 from publisher.stack.guard import refuse_protected_url
 from publisher.stack.supervisor import Stack
@@ -51,8 +52,9 @@ class Client(ckanapi.RemoteCKAN):
         if not self.session:
             self.session = requests.Session()
         self.last_status = None
+        requests_kwargs = {"timeout": REQUEST_TIMEOUT, **(requests_kwargs or {})}
         with self.session.post(url, data=data, headers=headers, allow_redirects=False, stream=True,
-                               **(requests_kwargs or {})) as answer:
+                               **requests_kwargs) as answer:
             self.last_status = answer.status_code
             if answer.status_code != 200:
                 return reverse_apicontroller_action(url, answer.status_code, answer.text)
