@@ -170,8 +170,8 @@ def section(results: dict) -> str:
     commit = code["commit"] + (" with uncommitted changes to " + ", ".join(code["dirty"]) if code["dirty"] else "")
     lines = [
         "## Scale: memory flat in N (`bench/scale_bench.py`)", "",
-        f"Peak resident memory of `publisher sync --json` with nothing to do and of `publisher plan --json`, "
-        f"at N managed datasets, each N its own catalog on one portal, measured side by side in one run "
+        f"Peak resident memory of `publisher sync --json` with nothing to do (with `--full` and without) and "
+        f"of `publisher plan --json`, at N managed datasets, each N its own catalog on one portal, measured side by side in one run "
         f"({results['rounds']} round(s), every N in turn; the smallest peak of the rounds) on commit "
         f"`{commit}`, {results['machine']}. Each package: one table of 20 rows and its datapackage.json "
         f"(a no-op reads each dataset's resources, it downloads no file).", "",

@@ -13,24 +13,13 @@ from publisher.catalog import since
 from publisher.catalog.apply import Outcome
 from publisher.catalog.local import LocalIndex
 from publisher.catalog.pages import Paging
-from publisher.catalog.sync import SyncReport, _remember, sync
+from publisher.catalog.sync import SyncReport, _remember
 from publisher.catalog.client import Portal
 from tests.catalog_copy import copy_catalog, descriptor_of, rewrite_csv, write_descriptor
 from tests.conftest import publisher
+from tests.test_sync import catalog, run  # noqa: F401  (the fixture: a private copy of two packages)
 
 pytestmark = pytest.mark.portal
-
-SMALL = ["th-provinces", "public-sector-digital-indicators"]
-
-
-@pytest.fixture
-def catalog(tmp_path, unique):
-    folders = copy_catalog(tmp_path / "packages", unique, SMALL)
-    return {"dir": tmp_path / "packages", "name": f"since-{unique}", "folders": folders}
-
-
-def run(portal, catalog, **kwargs):
-    return sync(portal, catalog["dir"], catalog=catalog["name"], **kwargs)
 
 
 def named(catalog, prefix: str) -> str:
