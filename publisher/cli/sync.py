@@ -239,6 +239,10 @@ def _print_sync(report) -> None:
         err.print(f"[bold red]{escape(t('not converged'))}[/] {escape(name)}: {escape(', '.join(what))}")
     if report.error:
         err.print(f"[bold red]{escape(t('sync failed'))}:[/] {escape(report.error)}")
+    if report.read == "changes":
+        out.print("[dim]" + escape(t("read only what changed since the last sync")) + "[/]")
+    elif report.read:
+        out.print("[dim]" + escape(t("read every page: {why}", why=report.read_why)) + "[/]")
     s = report.summary()
     out.print(t("{created} created, {updated} updated, {deleted} deleted, {unchanged} unchanged, {skipped} skipped, "
                 "{failed} failed; {uploads} upload(s), {datastore_loads} DataStore load(s); {requests} request(s), "
