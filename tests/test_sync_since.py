@@ -140,3 +140,14 @@ def test_a_dataset_that_failed_or_did_not_converge_is_left_out_of_the_record(tmp
     record, why = since.load_record(since.record_file("http://a.example", "c"), "http://a.example", "c", "k")
     assert why == "" and record.datasets == {"created": "4", "ok": "1"}
     assert record.states == {"active": 4, "draft": 0}       # the dataset created is counted
+
+
+def test_a_name_that_is_not_a_dataset_name_is_never_put_in_a_query():
+    record = since.SyncRecord(portal="http://a.example", catalog="c", inputs="k", since="2026-01-01T00:00:00",
+                              states={"active": 1, "draft": 0})
+
+    def portal(action, **query):
+        raise AssertionError("no request may be made")
+
+    _, _, why = since.read_changes(portal, "c", record, ['x" OR *:*'])
+    assert why == "'x\" OR *:*' is not a name CKAN gives a dataset"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,7 @@ from publisher.settings import ROOT, SHIPPED, settings
 MARGIN = timedelta(minutes=2)   # a change committed just before the newest one seen may be indexed after it
 BOOST = 1000                    # lifts what changed above every other managed dataset
 MAPPING_INPUTS = ["schemas/ckan"]
+DATASET_NAME = re.compile(r"[a-z0-9_-]{2,100}")     # CKAN's own rule for a dataset's name
 STATE_CHANGES = {"create": {"active": 1}, "undelete": {"active": 1},
                  "delete": {"active": -1}}     # what a write does to the count of live datasets
 FULL_EVERY = timedelta(days=7)  # then a run reads every page anyway: what moves no modified time is seen
@@ -139,6 +141,9 @@ def read_changes(call: Callable, catalog: str, record: SyncRecord, names: list[s
                  rows: int = PAGE) -> tuple[PortalState, dict[str, int], str]:
     """The managed datasets named, and those modified since the record, over every managed one:
     (what was found, the count by state, why it cannot be trusted or "")."""
+    odd = [n for n in names if not DATASET_NAME.fullmatch(n)]
+    if odd:     # asked for by name in a query: only what CKAN accepts as a name is put there
+        return PortalState(), {}, f"{odd[0]!r} is not a name CKAN gives a dataset"
     since = _solr_time(record.since)
     wanted = [f'name:"{n}"^{BOOST}' for n in names] + [f"metadata_modified:[{since} TO *]^{BOOST}", "*:*"]
     result = call("package_search", q=" OR ".join(wanted), fq=f'extras_{MARKER_KEY}:"{catalog}"', rows=rows,
