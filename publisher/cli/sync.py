@@ -161,7 +161,7 @@ def sync(packages_dir: Path = PackagesOption, portal_url: str = PortalOption,
 
 Without --packages, the source reports are published too: one reports dataset per agency, each report a resource with a line-numbered text view, so that /report/<id>#L<line> opens the passage a row cites. Chart views (the charts: of each recipe) are created and kept in step like the table previews.
 
-    After a sync that ended cleanly, the next one asks the portal in one request for what changed since, on either side, and recognises the rest (var/synced/); it reads every page when that cannot be trusted (a dataset deleted or purged on the portal, another publisher version) or with --full, which a weekly run should use: a DataStore table dropped by hand is seen only then.
+    After a sync that ended cleanly, the next one asks the portal in one request for what changed since, on either side, and recognises the rest (var/synced/); it reads every page when that cannot be trusted (a dataset deleted or purged on the portal, another publisher version), with --full, and at least every 7 days: a DataStore table dropped by hand is seen only then.
 
     The API token comes from $PUBLISHER_CKAN_TOKEN or $PUBLISHER_CKAN_TOKEN_FILE (for the local portal, .stack/secrets/ckan-api-token) and is never shown.
 
