@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,7 +29,7 @@ from typing import Callable
 
 from publisher.catalog.map import GROUPS_FILE, MARKER_KEY, REGISTRY_FILE, LocalDataset, catalog_of
 from publisher.catalog.state import PAGE, PortalState, states_of
-from publisher.catalog.validated import CODE_DIR, _digest, _files, code_files
+from publisher.catalog.validated import CODE_DIR, code_files, files_digest, regular_files, write_json
 from publisher.settings import ROOT, SHIPPED, settings
 
 MARGIN = timedelta(minutes=2)   # a change committed just before the newest one seen may be indexed after it
@@ -75,10 +73,10 @@ def record_file(portal_url: str, catalog: str) -> Path:
 def inputs_key(catalog: str, root: Path = ROOT) -> str:
     """The code that maps and compares datasets, and the data it maps them with."""
     files = [f for base in dict.fromkeys([root, SHIPPED]) for item in MAPPING_INPUTS
-             if (base / item).exists() for f in _files(base / item)]
+             if (base / item).exists() for f in regular_files(base / item)]
     files += [p for p in (REGISTRY_FILE, GROUPS_FILE) if p.is_file()]
     code = code_files(CODE_DIR, "catalog/sync.py")
-    digest = hashlib.sha256(_digest(code + [f for f in files if "__pycache__" not in f.parts]).encode())
+    digest = hashlib.sha256(files_digest(code + [f for f in files if "__pycache__" not in f.parts]).encode())
     digest.update(catalog.encode())
     return digest.hexdigest()
 
@@ -112,11 +110,7 @@ def now() -> datetime:
 
 
 def save_record(path: Path, record: SyncRecord) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".synced-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(asdict(record), out, ensure_ascii=False, indent=0, sort_keys=True)
-    os.replace(temporary, path)
+    write_json(path, asdict(record))
 
 
 def dataset_digest(dataset: LocalDataset) -> str:
@@ -151,7 +145,7 @@ def read_changes(call: Callable, catalog: str, record: SyncRecord, names: list[s
                   include_deleted=True, **{"facet.field": '["state"]', "facet.limit": -1})
     states = states_of(result)
     state = PortalState()
-    asked, later, last_changed, quiet = set(names), record.since, -1, -1
+    asked, last_changed, quiet = set(names), -1, -1
     for position, dataset in enumerate(result["results"]):
         changed = dataset["name"] in asked or (dataset.get("metadata_modified") or "") >= since.rstrip("Z")
         if changed:
@@ -163,13 +157,11 @@ def read_changes(call: Callable, catalog: str, record: SyncRecord, names: list[s
         if dataset["name"] in state.datasets:
             state.duplicates.append(dataset["name"])
         state.datasets[dataset["name"]] = dataset
-        later = max(later, dataset.get("metadata_modified") or "")
         organization = dataset.get("organization")
         if organization:
             state.organizations.setdefault(organization["name"], organization)
         for group in dataset.get("groups", []):
             state.groups.setdefault(group["name"], group)
-    state.last = later
     if states != record.states:
         return state, states, "the portal's count of managed datasets by state differs from the last sync's"
     if 0 <= quiet < last_changed:

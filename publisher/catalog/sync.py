@@ -20,14 +20,13 @@ from typing import Callable
 import ckanapi
 
 from publisher.catalog import map as mapping
+from publisher.catalog import since
 from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
 from publisher.catalog.client import Portal
 from publisher.catalog.local import LocalIndex, Progress, index_local
-from publisher.catalog import since
 from publisher.catalog.pages import Page, Paging, changed_page, check_agencies, last_steps, plan_pages
 from publisher.catalog.plan import DEFAULT_PRUNE_SHARE, DatasetStep, Plan, StreamedPlan, dataset_step
 from publisher.catalog.plan_file import PlanFileError, saved_digest
-from publisher.catalog.since import SyncRecord
 from publisher.catalog.state import PAGE, PortalState
 from publisher.catalog.validated import ValidatedCache
 from publisher.packages import PACKAGES_DIR
@@ -120,7 +119,7 @@ def _index(packages_dir: Path, *, validate: bool, progress: Progress | None, cat
 
 def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune_share: float,
           progress: Progress | None, on_step: Steps | None, apply: Callable[[Page], None] | None,
-          record: SyncRecord | None = None, why: str = "") -> Paging:
+          record: since.SyncRecord | None = None, why: str = "") -> Paging:
     """Plan a page at a time, handing each page to ``apply`` (none: a plan only); the skipped
     packages and the prune's deletes come last, in a page of their own. With ``record``: one page
     of what changed since that sync, if it can be trusted (else every page, and ``why``)."""
@@ -162,7 +161,8 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
     return paging
 
 
-def _record(portal: Portal, catalog: str, full: bool, plan_file: Path | None) -> tuple[SyncRecord | None, str, str]:
+def _record(portal: Portal, catalog: str, full: bool,
+            plan_file: Path | None) -> tuple[since.SyncRecord | None, str, str]:
     """The last sync's record if this run may read only what changed since: (record, why not, inputs)."""
     inputs = since.inputs_key(catalog)
     if full:
@@ -174,7 +174,7 @@ def _record(portal: Portal, catalog: str, full: bool, plan_file: Path | None) ->
 
 
 def _remember(portal: Portal, catalog: str, inputs: str, paging: Paging, report: SyncReport,
-              previous: SyncRecord | None) -> None:
+              previous: since.SyncRecord | None) -> None:
     """What this run left equal on the portal, for the next run to read only what changed since.
     A dataset that failed or did not converge is left out, so the next run looks at it again."""
     unsettled = {o.name for o in report.outcomes if not o.ok} | set(report.unconverged)
@@ -184,7 +184,7 @@ def _remember(portal: Portal, catalog: str, inputs: str, paging: Paging, report:
             for state, change in since.STATE_CHANGES.get(outcome.action, {}).items():
                 states[state] = states.get(state, 0) + change
     deleted = {o.name for o in report.outcomes if o.ok and o.action == "delete"}
-    record = SyncRecord(portal=portal.url.rstrip("/"), catalog=catalog, inputs=inputs,
+    record = since.SyncRecord(portal=portal.url.rstrip("/"), catalog=catalog, inputs=inputs,
                         since=max(paging.newest, report.newest),
                         states=states, datasets={n: d for n, d in sorted(paging.digests.items()) if n not in unsettled},
                         gone=sorted(n for n, _ in paging.gone if n not in deleted),

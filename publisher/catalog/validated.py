@@ -80,7 +80,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _digest(paths: list[Path]) -> str:
+def files_digest(paths: list[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(str(path).encode())
@@ -92,7 +92,7 @@ def package_key(directory: Path, reports: dict[str, tuple[tuple[str, ...], str]]
     """The package's bytes, where each of its symlinks points (its target is not read), and the
     bytes of each report (``reports``: id -> (the ids it is known by, digest)) named in its files."""
     files, cited = hashlib.sha256(), []
-    for path in _files(directory):
+    for path in regular_files(directory):
         data = path.read_bytes()
         files.update(str(path).encode())
         files.update(data)
@@ -120,7 +120,7 @@ def report_digests(reports_dir: Path = ROOT / "reports") -> dict[str, tuple[tupl
     return found
 
 
-def _files(path: Path) -> list[Path]:
+def regular_files(path: Path) -> list[Path]:
     """Regular files only, never through a symlink: a FIFO would never end, a link could lead to
     any file of the machine (the gate refuses both when the package is validated)."""
     if not path.is_dir():
@@ -137,8 +137,8 @@ def _registry(reports_dir: Path) -> Registry:
 
 def validator_key(root: Path = ROOT, code: Path = CODE_DIR, reports_dir: Path | None = None) -> str:
     files = [f for base in dict.fromkeys([root, SHIPPED]) for item in VALIDATOR_INPUTS
-             if (base / item).exists() and (base == root or item.startswith("schemas/")) for f in _files(base / item)]
-    digest = hashlib.sha256(_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
+             if (base / item).exists() and (base == root or item.startswith("schemas/")) for f in regular_files(base / item)]
+    digest = hashlib.sha256(files_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
     digest.update(json.dumps(library_versions(), sort_keys=True).encode())
     agencies = sorted(_registry(reports_dir or root / "reports").agencies)
     digest.update(json.dumps({"agencies": agencies, "surnames": sorted(known_surnames())}, ensure_ascii=False).encode())
@@ -169,8 +169,13 @@ class ValidatedCache:
     def remember(self, directories: list[Path]) -> None:
         for directory in directories:
             self.passed[str(directory.resolve())] = self._key(directory)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".validated-")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump({"validator": self.key, "packages": self.passed}, out, indent=1, sort_keys=True)
-        os.replace(temporary, self.path)
+        write_json(self.path, {"validator": self.key, "packages": self.passed})
+
+
+def write_json(path: Path, value: dict) -> None:
+    """Written whole or not at all: a run killed while writing leaves the last record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(value, out, ensure_ascii=False, indent=1, sort_keys=True)
+    os.replace(temporary, path)
