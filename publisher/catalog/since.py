@@ -154,14 +154,7 @@ def read_changes(call: Callable, catalog: str, record: SyncRecord, names: list[s
             quiet = position
         if not changed or catalog_of(dataset) != catalog:
             continue
-        if dataset["name"] in state.datasets:
-            state.duplicates.append(dataset["name"])
-        state.datasets[dataset["name"]] = dataset
-        organization = dataset.get("organization")
-        if organization:
-            state.organizations.setdefault(organization["name"], organization)
-        for group in dataset.get("groups", []):
-            state.groups.setdefault(group["name"], group)
+        state.add(dataset)
     if states != record.states:
         return state, states, "the portal's count of managed datasets by state differs from the last sync's"
     if 0 <= quiet < last_changed:

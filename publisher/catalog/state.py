@@ -30,6 +30,17 @@ class PortalState:
     more: bool = False           # datasets past ``last`` are still to be read
     states: dict[str, int] = field(default_factory=dict)  # every managed dataset by state (first page)
 
+    def add(self, dataset: dict) -> None:
+        """A dataset read, with its organization and groups; a name read twice is noted."""
+        if dataset["name"] in self.datasets:
+            self.duplicates.append(dataset["name"])
+        self.datasets[dataset["name"]] = dataset
+        organization = dataset.get("organization")
+        if organization:
+            self.organizations.setdefault(organization["name"], organization)
+        for group in dataset.get("groups", []):
+            self.groups.setdefault(group["name"], group)
+
 
 def read_page(call, catalog: str = MARKER, after: str | None = None, page: int = PAGE) -> PortalState:
     """One page of managed datasets, by name, those named after ``after``. Pages follow names,
@@ -48,14 +59,7 @@ def read_page(call, catalog: str = MARKER, after: str | None = None, page: int =
     for dataset in found:
         if catalog_of(dataset) != catalog:
             continue
-        if dataset["name"] in state.datasets:
-            state.duplicates.append(dataset["name"])
-        state.datasets[dataset["name"]] = dataset
-        organization = dataset.get("organization")
-        if organization:
-            state.organizations.setdefault(organization["name"], organization)
-        for group in dataset.get("groups", []):
-            state.groups.setdefault(group["name"], group)
+        state.add(dataset)
     return state
 
 
