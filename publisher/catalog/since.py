@@ -29,8 +29,8 @@ from typing import Callable
 
 from publisher.catalog.map import GROUPS_FILE, MARKER_KEY, REGISTRY_FILE, LocalDataset, catalog_of
 from publisher.catalog.state import PAGE, PortalState, states_of
-from publisher.catalog.validated import CODE_DIR, code_files, files_digest, regular_files, write_json
-from publisher.settings import ROOT, SHIPPED, settings
+from publisher.catalog.validated import CODE_DIR, code_files, inputs_digest, write_json
+from publisher.settings import ROOT, settings
 
 MARGIN = timedelta(minutes=2)   # a change committed just before the newest one seen may be indexed after it
 BOOST = 1000                    # lifts what changed above every other managed dataset
@@ -54,17 +54,6 @@ class SyncRecord:
     full_at: str = ""                    # when every page was last read (this machine's clock, UTC)
 
 
-@dataclass
-class Changes:
-    """What one request found: the datasets to plan, by name, and the portal's count by state."""
-
-    remote: PortalState
-    states: dict[str, int]
-    local: dict[str, LocalDataset]       # packages changed here (or planned because the portal moved)
-    digests: dict[str, str]              # of every local dataset, by name
-    full_because: str = ""               # set: this cannot be trusted, read everything
-
-
 def record_file(portal_url: str, catalog: str) -> Path:
     key = hashlib.sha256(f"{portal_url.rstrip('/')}\n{catalog}".encode()).hexdigest()[:24]
     return settings().var / "synced" / f"{key}.json"
@@ -72,11 +61,8 @@ def record_file(portal_url: str, catalog: str) -> Path:
 
 def inputs_key(catalog: str, root: Path = ROOT) -> str:
     """The code that maps and compares datasets, and the data it maps them with."""
-    files = [f for base in dict.fromkeys([root, SHIPPED]) for item in MAPPING_INPUTS
-             if (base / item).exists() for f in regular_files(base / item)]
-    files += [p for p in (REGISTRY_FILE, GROUPS_FILE) if p.is_file()]
-    code = code_files(CODE_DIR, "catalog/sync.py")
-    digest = hashlib.sha256(files_digest(code + [f for f in files if "__pycache__" not in f.parts]).encode())
+    digest = inputs_digest(code_files(CODE_DIR, "catalog/sync.py"), MAPPING_INPUTS, root,
+                           extra=[p for p in (REGISTRY_FILE, GROUPS_FILE) if p.is_file()])
     digest.update(catalog.encode())
     return digest.hexdigest()
 

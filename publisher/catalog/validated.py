@@ -23,6 +23,7 @@ import platform
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Callable
 
 from publisher.reports.registry import Registry, load_registry
 from publisher.settings import ROOT, SHIPPED, settings
@@ -135,10 +136,18 @@ def _registry(reports_dir: Path) -> Registry:
     return load_registry(reports_dir)
 
 
+def inputs_digest(code: list[Path], items: list[str], root: Path = ROOT,
+                  shipped: Callable[[str], bool] = lambda item: True, extra: list[Path] = ()) -> hashlib._Hash:
+    """A running digest of the code and of the files under ``items``, in the repository and in
+    what is shipped with the package (where ``shipped`` lets an item come from there)."""
+    files = [f for base in dict.fromkeys([root, SHIPPED]) for item in items
+             if (base / item).exists() and (base == root or shipped(item)) for f in regular_files(base / item)]
+    files += extra
+    return hashlib.sha256(files_digest(code + [f for f in files if "__pycache__" not in f.parts]).encode())
+
+
 def validator_key(root: Path = ROOT, code: Path = CODE_DIR, reports_dir: Path | None = None) -> str:
-    files = [f for base in dict.fromkeys([root, SHIPPED]) for item in VALIDATOR_INPUTS
-             if (base / item).exists() and (base == root or item.startswith("schemas/")) for f in regular_files(base / item)]
-    digest = hashlib.sha256(files_digest(code_files(code) + [f for f in files if "__pycache__" not in f.parts]).encode())
+    digest = inputs_digest(code_files(code), VALIDATOR_INPUTS, root, lambda item: item.startswith("schemas/"))
     digest.update(json.dumps(library_versions(), sort_keys=True).encode())
     agencies = sorted(_registry(reports_dir or root / "reports").agencies)
     digest.update(json.dumps({"agencies": agencies, "surnames": sorted(known_surnames())}, ensure_ascii=False).encode())
