@@ -69,6 +69,7 @@ LABELS = {"ckanapi": "ckanapi (files only)", "xloader": "ckanapi + xloader (file
           "frictionless": "frictionless", "dpckan": "dpckan"}
 # from PyPI into bench/.venvs/<tool>/ (the local wheel folder of PIP_FIND_LINKS is not used)
 VENV_PACKAGES = {"frictionless": ["frictionless[ckan]"], "dpckan": ["dpckan"]}
+SOFT_COMMIT_ENV = "PUBLISHER_SOLR_SOFT_COMMIT_MS"
 ACTION = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3}) ')
 
 
@@ -93,6 +94,16 @@ class BenchPortal:
         if done.returncode != 0:
             raise SystemExit(f"publisher ckan up failed (exit {done.returncode}); see {self.stack.logs}:\n"
                              f"{done.stderr[-3000:]}")
+
+    def leave_commits_to_solr(self, soft_commit_ms: int) -> None:
+        """0: CKAN commits the search index on every write (the portal's default); N: Solr
+        soft-commits every N ms and CKAN does not (``PUBLISHER_SOLR_SOFT_COMMIT_MS``). Every tool
+        of the run then publishes to the portal so set; ``up`` restarts it into the setting."""
+        self.env.pop(SOFT_COMMIT_ENV, None)
+        if soft_commit_ms:
+            self.env[SOFT_COMMIT_ENV] = str(soft_commit_ms)
+        self.stack = stacks.Stack.from_env(self.env)
+        self.up()
 
     @property
     def url(self) -> str:
@@ -519,9 +530,13 @@ def xloader_race(portal: BenchPortal, inputs: dict[str, Path], size: int, jobs: 
     return phase
 
 
+def result_path(size: int, soft_commit_ms: int = 0) -> Path:
+    return RESULTS / (f"bench-N{size}-soft{soft_commit_ms}ms.json" if soft_commit_ms else f"bench-N{size}.json")
+
+
 def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, timeout: float,
-               work: Path, workers: int = 1) -> dict:
-    logs = RESULTS / "logs" / f"N{size}"
+               work: Path, workers: int = 1, soft_commit_ms: int = 0) -> dict:
+    logs = RESULTS / "logs" / result_path(size, soft_commit_ms).stem.removeprefix("bench-")
     if logs.exists():
         shutil.rmtree(logs)
     logs.mkdir(parents=True)
@@ -538,6 +553,12 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
     def say(text: str) -> None:
         print(f"[N={size} {time.monotonic() - started:7.1f} s] {text}", file=sys.stderr, flush=True)
 
+    def settle() -> None:
+        """Before a re-run, outside the clock: wait for the soft commit that shows the last writes,
+        as a scheduled re-run would find them."""
+        if soft_commit_ms:
+            time.sleep(soft_commit_ms / 1000 + 1)
+
     def record(phase: Phase) -> None:
         phases.append(phase)
         say(f"{phase.key}: {'ok' if phase.ok else 'FAILED'} {phase.wall_seconds} s, "
@@ -548,6 +569,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         resets.append(portal.reset())
         say("portal reset; publisher sync")
         for phase in ("first", "noop"):
+            if phase == "noop":
+                settle()
             record(judge(run_phase(portal, "sync", phase, sync_steps(packages, jobs, phase == "first"), logs,
                                    timeout), logs, True))
             phases[-1].output["usable"] = xloader.usable(portal.stack)   # after the clock
@@ -558,6 +581,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         resets.append(portal.reset())
         say("portal reset; ckanapi")
         for phase in ("first", "rerun"):
+            if phase == "rerun":
+                settle()
             steps = ckanapi_steps(portal, inputs, jobs, logs, phase)
             record(judge(run_phase(portal, "ckanapi", phase, steps, logs, timeout), logs))
             phases[-1].output["usable"] = xloader.usable(portal.stack)
@@ -576,6 +601,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
         prepare_owners(portal, packages)
         say(f"portal reset; {tool}")
         for phase in ("first", "rerun"):
+            if phase == "rerun":
+                settle()
             if phase == "rerun" and not phases[-1].output.get("published"):
                 record(Phase(tool, phase, ok=False, error="not run: the first publish published nothing"))
                 continue
@@ -589,7 +616,8 @@ def bench_size(portal: BenchPortal, size: int, tools: list[str], jobs: int, time
     if source_state() != source:
         run["source_at_end"] = source_state()   # the code changed while it ran: see each phase's "code"
     return {
-        "size": size, "data_bytes": data_bytes, "resources_per_dataset": len(generate.TABLES),
+        "size": size, "solr_soft_commit_ms": soft_commit_ms, "data_bytes": data_bytes,
+        "resources_per_dataset": len(generate.TABLES),
         "rows_per_table": list(generate.ROWS), "phases": {p.key: {**asdict(p), "run": 0} for p in phases},
         "runs": [run], "machine": machine(), "versions": versions(),
     }
@@ -785,7 +813,9 @@ def phase_rows(result: dict) -> list[str]:
             continue
         actions = ", ".join(f"{a} {n}" for a, n in sorted(p["requests"].get("by_action", {}).items(),
                                                            key=lambda kv: -kv[1])[:7])
-        rows.append(f"| {result['size']} | {key} | {'ok' if p['ok'] else 'failed'} | {p['wall_seconds']} | "
+        size = f"{result['size']}, soft commit {result['solr_soft_commit_ms']} ms" \
+            if result.get("solr_soft_commit_ms") else result["size"]
+        rows.append(f"| {size} | {key} | {'ok' if p['ok'] else 'failed'} | {p['wall_seconds']} | "
                     f"{p['cpu_seconds']} | {p['peak_rss_mb']} | {p['requests'].get('total', 0)} | "
                     f"{p['requests'].get('server_seconds', 0)} | {p.get('worker_cpu_seconds') or '–'} | "
                     f"{p['load_before']}→{p['load_after']} | "
@@ -793,8 +823,36 @@ def phase_rows(result: dict) -> list[str]:
     return rows
 
 
+DEFERRED_PHASES = ("sync-first", "xloader-first", "ckanapi-first", "sync-noop", "ckanapi-rerun")
+
+
+def deferred_rows(result: dict, plain: dict | None) -> list[str]:
+    """Each tool on a portal that leaves search commits to Solr, beside the same tool on the
+    portal that commits on every write (the plain result of the same N)."""
+    rows, phases = [], result["phases"]
+    for key in DEFERRED_PHASES:
+        p, before = phases.get(key), (plain or {}).get("phases", {}).get(key)
+        if not p:
+            continue
+        tool = LABELS.get(p["tool"], "`publisher sync`")
+        run = "re-run, nothing changed" if p["phase"] in ("noop", "rerun") else "first publish"
+        same_run = before and before.get("code") == p.get("code")
+        change = _speedup(p["wall_seconds"], before["wall_seconds"]) if before else "–"
+        rows.append(f"| {result['size']} | {result['solr_soft_commit_ms']} ms | {tool} | {run} | "
+                    f"{'ok' if p['ok'] else 'failed'} | {_usable(p)} | {p['wall_seconds']} | "
+                    f"{before['wall_seconds'] if before else '–'} | {change}{'' if same_run or not before else ' *'} | "
+                    f"{p['requests'].get('total', 0)} | {p['requests'].get('server_seconds', 0)} | "
+                    f"{(before or {}).get('requests', {}).get('server_seconds', '–')} |")
+    ours, race = phases.get("sync-first"), phases.get("xloader-first")
+    if ours and race and ours["wall_seconds"]:
+        rows.append(f"| {result['size']} | {result['solr_soft_commit_ms']} ms | to a usable catalog: ours faster by "
+                    f"| | | | | | {_speedup(ours['wall_seconds'], race['wall_seconds'])} | | | |")
+    return rows
+
+
 def write_report(results: list[dict]) -> None:
-    results = sorted(results, key=lambda r: r["size"])
+    deferred = sorted((r for r in results if r.get("solr_soft_commit_ms")), key=lambda r: r["size"])
+    results = sorted((r for r in results if not r.get("solr_soft_commit_ms")), key=lambda r: r["size"])
     out = ["# Benchmarks: `publisher sync` against the tools in use today", "",
            "Generated by `bench/run.py --report` from `bench/results/bench-N*.json` and `bench/findings.md`, "
            "followed by the sections the other benchmarks write (`bench/sections/*.md`); do not edit by hand.", "",
@@ -831,7 +889,24 @@ def write_report(results: list[dict]) -> None:
                 "of its own (*worker CPU*); *client CPU* is the tool's. ckanapi alone is the files-only row.", "",
                 "| N | tool | result | tables usable | wall s | ours faster by | requests | server s | "
                 "worker CPU s | client CPU s |", "|---|---|---|---|---|---|---|---|---|---|"] + race
-    out += ["", "## Tools that could not publish", ""] + (failures(results) or ["None."])
+    if deferred:
+        plain = {r["size"]: r for r in results}
+        out += ["", "## Search commits left to Solr: a portal setting that helps every tool", "",
+                "By default CKAN commits the search index on every write (`ckan.search.solr_commit = true`), so a "
+                "dataset is searchable as soon as the write returns. A busy portal often leaves commits to Solr "
+                "instead: `ckan.search.solr_commit = false` and an `autoSoftCommit` in the core's configuration, "
+                "so that writes show in search within that interval (`bench/run.py --solr-soft-commit MS`, "
+                "through `PUBLISHER_SOLR_SOFT_COMMIT_MS`). Every tool ran on the portal so set, reset before "
+                "each as above; before a re-run the harness waits for the next soft commit, outside the clock. "
+                "*speed-up* is the same tool's wall time with a commit on every write over its wall time with "
+                "soft commits (above 1: the setting helped); * marks a pair measured on different code. The "
+                "other columns are this setting's.", "",
+                "| N | soft commit | tool | run | result | tables usable | wall s | wall s, commit per write | "
+                "speed-up | requests | server s | server s, commit per write |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for result in deferred:
+            out += deferred_rows(result, plain.get(result["size"]))
+    out += ["", "## Tools that could not publish", ""] + (failures(results + deferred) or ["None."])
     out += ["", "## Against the targets", ""] + targets(results)
     if FINDINGS.exists():
         out += ["", FINDINGS.read_text(encoding="utf-8").strip()]
@@ -841,11 +916,13 @@ def write_report(results: list[dict]) -> None:
             "| N | phase | result | wall s | CPU s | peak MB | requests | server s | worker CPU s | load | "
             "requests by kind |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for result in results:
+    for result in results + deferred:
         out += phase_rows(result)
     out += ["", "## What was run", ""]
-    for result in results:
-        out.append(f"- N={result['size']} ({result['data_bytes'] / 2**20:.0f} MB of packages):")
+    for result in results + deferred:
+        soft = f", search commits left to Solr (soft commit every {result['solr_soft_commit_ms']} ms)" \
+            if result.get("solr_soft_commit_ms") else ""
+        out.append(f"- N={result['size']}{soft} ({result['data_bytes'] / 2**20:.0f} MB of packages):")
         for number, run in enumerate(result["runs"]):
             kept = sum(phase.get("run") == number for phase in result["phases"].values())
             changed = f" with local changes to {', '.join(run['source']['changed'])}" if run["source"]["changed"] \
@@ -879,6 +956,10 @@ def main(argv: list[str] | None = None) -> int:
                              "xloader's README starts)")
     parser.add_argument("--timeout", type=float, default=7200,
                         help="seconds per command before it is stopped (default 7200: xloader at N = 1000 took 3,304 s)")
+    parser.add_argument("--solr-soft-commit", type=int, nargs="+", default=[0], metavar="MS",
+                        help="the portal's search commits: 0, CKAN commits on every write (the default); "
+                             "N, Solr soft-commits every N ms and CKAN does not. Several values run every "
+                             "tool under each, one after the other (e.g. 0 1000)")
     parser.add_argument("--work", type=Path, default=RESULTS / "work", help="where packages and inputs are written")
     parser.add_argument("--down", action="store_true", help="stop the portal at the end")
     parser.add_argument("--report", action="store_true", help="only rewrite BENCHMARKS.md from bench/results/")
@@ -890,12 +971,18 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     try:
         for size in args.sizes:
-            result = bench_size(portal, size, args.tools, args.jobs, args.timeout, args.work, args.xloader_workers)
-            path = RESULTS / f"bench-N{size}.json"
-            old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-            path.write_text(json.dumps(merged(old, result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            write_report(load_results())
+            for soft_commit_ms in args.solr_soft_commit:
+                portal.leave_commits_to_solr(soft_commit_ms)
+                result = bench_size(portal, size, args.tools, args.jobs, args.timeout, args.work,
+                                    args.xloader_workers, soft_commit_ms)
+                path = result_path(size, soft_commit_ms)
+                old = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+                path.write_text(json.dumps(merged(old, result), ensure_ascii=False, indent=2) + "\n",
+                                encoding="utf-8")
+                write_report(load_results())
     finally:
+        if args.solr_soft_commit != [0]:
+            portal.leave_commits_to_solr(0)      # the portal as it was found
         if args.down:
             portal.down()
     print(REPORT.read_text(encoding="utf-8"))

@@ -9,8 +9,8 @@ over the shipped one, so a steward needs to keep only what is theirs.
 
 Environment: PUBLISHER_ROOT (the catalog), PUBLISHER_VAR_DIR (the job's files: run log, status,
 lock, validated record; default <catalog>/var), PUBLISHER_STACK_DIR (the local portal; default
-<catalog>/.stack) and the ports PUBLISHER_{CKAN,SOLR,POSTGRES,REDIS}_PORT, which stack/supervisor.py
-reads; PUBLISHER_CKAN_URL, PUBLISHER_CKAN_TOKEN and PUBLISHER_CKAN_TOKEN_FILE (catalog/client.py);
+<catalog>/.stack), the ports PUBLISHER_{CKAN,SOLR,POSTGRES,REDIS}_PORT and
+PUBLISHER_SOLR_SOFT_COMMIT_MS (search commits left to Solr), which stack/supervisor.py reads; PUBLISHER_CKAN_URL, PUBLISHER_CKAN_TOKEN and PUBLISHER_CKAN_TOKEN_FILE (catalog/client.py);
 PUBLISHER_SCHEDULE_* over publisher.toml's [schedule] (jobs/config.py).
 """
 

@@ -195,6 +195,30 @@ def test_solr_core_is_refreshed_when_its_schema_or_index_is_not_the_wanted_one(t
     assert solr_refresh_needed(stack)
 
 
+def test_a_portal_that_leaves_search_commits_to_solr_soft_commits_and_restarts_into_it(tmp_path):
+    """PUBLISHER_SOLR_SOFT_COMMIT_MS: CKAN stops committing on each write and Solr's ckan core
+    commits by itself every N ms; switching it restarts both (config and start-up inputs differ)."""
+    ckan_schema = tmp_path / "ckan-venv" / "lib" / "python3.11" / "site-packages" / "ckan" / "config" / "solr"
+    ckan_schema.mkdir(parents=True)
+    (ckan_schema / "schema.xml").write_text(CKAN_LIKE_SCHEMA, encoding="utf-8")
+    every_write = Stack.from_env({"PUBLISHER_STACK_DIR": str(tmp_path)})
+    deferred = Stack.from_env({"PUBLISHER_STACK_DIR": str(tmp_path), "PUBLISHER_SOLR_SOFT_COMMIT_MS": "1000"})
+    assert (every_write.solr_soft_commit_ms, deferred.solr_soft_commit_ms) == (0, 1000)
+    assert _settings(every_write)["ckan.search.solr_commit"] == "true"
+    assert _settings(deferred)["ckan.search.solr_commit"] == "false"
+    solrconfig = (ROOT / "stack" / "solr" / "home" / "ckan" / "conf" / "solrconfig.xml").read_text(encoding="utf-8")
+    assert "<maxTime>${solr.autoSoftCommit.maxTime:-1}</maxTime>" in solrconfig   # -1: none by default
+
+    _prepare_solr_home(every_write)
+    properties = every_write.solr_home / "ckan" / "core.properties"
+    assert properties.read_text() == "name=ckan\n"
+    assert solr_refresh_needed(deferred) and not solr_refresh_needed(every_write)
+    _prepare_solr_home(deferred)
+    assert properties.read_text().splitlines() == ["name=ckan", "solr.autoSoftCommit.maxTime=1000"]
+    assert (deferred.solr_home / "central" / "core.properties").read_text() == "name=central\n"
+    assert ckan_inputs_digest(deferred) != ckan_inputs_digest(every_write)
+
+
 def test_ckan_restarts_when_what_it_loads_at_start_changes(tmp_path):
     root = tmp_path / "root"
     shutil.copytree(ROOT / "stack" / "ckan", root / "stack" / "ckan")

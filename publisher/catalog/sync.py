@@ -56,6 +56,7 @@ class SyncReport:
     drift: dict[str, list[str]] = field(default_factory=dict)   # edited on the portal, put back
     unconverged: dict[str, list[str]] = field(default_factory=dict)  # still different after applying
     stale_index: list[str] = field(default_factory=list)   # names the search index lists more than once
+    index_lag: list[str] = field(default_factory=list)     # read back from search before it showed the write
     error: str = ""
     seconds: float = 0.0
     pages: int = 0
@@ -98,6 +99,7 @@ class SyncReport:
             "summary": self.summary(), "error": self.error or None,
             "skipped": self.skipped, "refused": self.plan.refused if self.plan else None,
             "drift": self.drift, "unconverged": self.unconverged, "stale_index": self.stale_index,
+            "index_lag": self.index_lag,
             "outcomes": [asdict(o) for o in self.outcomes], "calls": self.calls,
             **({"plan": self.plan.to_json() if self.plan else None} if plan else {}),
             "pages": self.pages, "read": self.read, "read_why": self.read_why or None,
@@ -323,7 +325,11 @@ def _show(api: Api, name: str) -> dict | None:
 def _verify(names: list[str], context: dict, api: Api, report: SyncReport
             ) -> tuple[dict[str, DatasetStep], dict[str, list[str]]]:
     """Re-read what was written: anything still different is reported, never assumed.
-    Returns the steps that would still be needed, by dataset, and what still differs."""
+    Returns the steps that would still be needed, by dataset, and what still differs.
+
+    The read goes through search, one request per batch; a dataset search shows as different is
+    read again from the database before it counts, since a portal that leaves commits to Solr
+    shows a write only at its next soft commit."""
     left_over: dict[str, DatasetStep] = {}
     unconverged: dict[str, list[str]] = {}
     for start in range(0, len(names), VERIFY_BATCH):
@@ -335,10 +341,17 @@ def _verify(names: list[str], context: dict, api: Api, report: SyncReport
         found = {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
         found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
         report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
-        report.newest = since.newest([d for d in found.values() if d], report.newest)
         for name in batch:
             remote = found.get(name)
             again = dataset_step(context["local"][name], remote)
+            if (remote is None or again.writes) and seen[name] <= 1:   # listed twice: already from the database
+                shown = _show(api, name)
+                if shown is not None:
+                    confirmed = dataset_step(context["local"][name], shown)
+                    if not confirmed.writes and name not in report.index_lag:
+                        report.index_lag.append(name)
+                    remote, again = shown, confirmed
+                    found[name] = shown
             if remote is None:
                 unconverged[name] = ["dataset not found after writing it"]
             elif again.writes:
@@ -349,6 +362,7 @@ def _verify(names: list[str], context: dict, api: Api, report: SyncReport
                 context["state"].datasets[name] = remote
             else:
                 context["state"].datasets.pop(name, None)
+        report.newest = since.newest([d for d in found.values() if d], report.newest)
     return left_over, unconverged
 
 

@@ -235,6 +235,10 @@ def _print_sync(report) -> None:
             "the portal's search index lists {count} dataset name(s) more than once ({names}); the database copy "
             "was used. Rebuild the index: ckan search-index rebuild --clear (local portal: publisher ckan reindex)",
             count=len(report.stale_index), names=", ".join(report.stale_index[:5]))) + "[/]")
+    if report.index_lag:
+        out.print("[dim]" + escape(t(
+            "the search index did not yet show {count} dataset(s) as written; their database copy was read "
+            "and matches", count=len(report.index_lag))) + "[/]")
     for name, what in report.unconverged.items():
         err.print(f"[bold red]{escape(t('not converged'))}[/] {escape(name)}: {escape(', '.join(what))}")
     if report.error:

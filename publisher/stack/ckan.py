@@ -39,7 +39,8 @@ def search_round_trip(stack: Stack) -> int | None:
 
 
 def _settings(stack: Stack) -> dict[str, str]:
-    return render_settings(stack, "ckan.ini.in", ckan_port=stack.ckan_port, state=stack.state)
+    return render_settings(stack, "ckan.ini.in", ckan_port=stack.ckan_port, state=stack.state,
+                           solr_commit="false" if stack.solr_soft_commit_ms > 0 else "true")
 
 
 def render_settings(stack: Stack, template_name: str, **site: object) -> dict[str, str]:
@@ -128,7 +129,7 @@ def ckan_inputs_digest(stack: Stack) -> str:
     paths += [stack.root / "stack" / "ckanext-gdcmirror" / "pyproject.toml"]
     paths += sorted(p for p in ext.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     paths += sorted((stack.root / "schemas" / "ckan").glob("*.json"))
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"solr soft commit {stack.solr_soft_commit_ms} ms\0".encode())
     for path in paths:
         digest.update(str(path.relative_to(stack.root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -89,9 +89,11 @@ def solr_config(stack: Stack) -> dict[Path, bytes]:
     files = {src.relative_to(template): src.read_bytes() for src in template.rglob("*") if src.is_file()}
     schema = thai_solr_schema(_ckan_solr_schema(stack).read_text(encoding="utf-8"))
     files[Path("ckan", "conf", "schema.xml")] = schema.encode("utf-8")
+    if stack.solr_soft_commit_ms > 0:
+        files[Path("ckan", "core.properties")] += f"solr.autoSoftCommit.maxTime={stack.solr_soft_commit_ms}\n".encode()
     # the central catalog site's core: the same configuration under its own name (core discovery)
     for rel, data in list(files.items()):
-        if rel.parts[0] == "ckan":
+        if rel.parts[0] == "ckan" and rel.name != "core.properties":
             files[Path(CENTRAL_CORE, *rel.parts[1:])] = data
     files[Path(CENTRAL_CORE, "core.properties")] = f"name={CENTRAL_CORE}\n".encode()
     files[SECURITY] = security_json(solr_credentials(stack)[1])

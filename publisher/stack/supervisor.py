@@ -47,6 +47,10 @@ class Stack:
     # second portal (the tests') may use the first one's; None: under `state`
     shared_venv: Path | None = None
     shared_solr_lib: Path | None = None
+    # 0: CKAN commits the search index on every write (each dataset is searchable as soon as the
+    # write returns); N > 0: CKAN leaves commits to Solr, which makes writes visible every N ms
+    # (a soft commit), as a busy portal is often run. A read right after a write may then lag.
+    solr_soft_commit_ms: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Stack":
@@ -54,7 +58,8 @@ class Stack:
         state = Path(env.get("PUBLISHER_STACK_DIR", ROOT / ".stack")).resolve()
         ports = {
             name: int(env[f"PUBLISHER_{name.upper()}"])
-            for name in ("ckan_port", "solr_port", "postgres_port", "redis_port", "central_port")
+            for name in ("ckan_port", "solr_port", "postgres_port", "redis_port", "central_port",
+                         "solr_soft_commit_ms")
             if env.get(f"PUBLISHER_{name.upper()}")
         }
         paths = {name: Path(env[variable]).resolve() for name, variable in
