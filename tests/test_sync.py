@@ -10,7 +10,7 @@ import shutil
 import pytest
 import requests
 
-from publisher.catalog.apply import Api, add_table_views
+from publisher.catalog.apply import Api, add_table_views, read_dataset
 from publisher.catalog.map import DATAPACKAGE, DATASTORE_HASH, RESOURCE_KEY
 from publisher.catalog.sync import plan, sync
 from publisher.stack.solr import solr_credentials
@@ -244,6 +244,50 @@ def test_a_write_the_search_index_does_not_show_yet_is_read_from_the_database_no
 
     post_to_solr(stack, written[0])                                          # the soft commit catches up
     assert run(portal, catalog).writes == 0
+
+
+def test_a_resource_the_search_index_does_not_show_yet_is_not_created_twice(portal, ckan, catalog, stack):
+    """A plan read from an index one write behind lacks the resource that write made; the
+    dataset is planned again from the database before any resource is created."""
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    gone = next(r for r in ckan.action.package_show(id=name)["resources"] if r[RESOURCE_KEY] == "provinces")
+    ckan.action.resource_delete(id=gone["id"])
+    without_it = solr_document(stack, name)
+    assert run(portal, catalog).calls.get("resource_create") == 1           # made again
+    restored = [r["id"] for r in ckan.action.package_show(id=name)["resources"]]
+    written = solr_document(stack, name)
+    post_to_solr(stack, without_it)                                         # search one write behind
+    assert "provinces" not in {r[RESOURCE_KEY] for r in datasets_of(ckan, catalog)[name]["resources"]}
+
+    report = run(portal, catalog, full=True)
+    assert report.exit_code == 0 and not report.unconverged, report.to_json()["outcomes"]
+    assert report.writes == 0 and "resource_create" not in report.calls, report.calls
+    assert [r["id"] for r in ckan.action.package_show(id=name)["resources"]] == restored
+    post_to_solr(stack, written)
+
+
+def test_the_read_back_asks_the_database_not_an_index_copy_from_before_a_datastore_load(portal, ckan, catalog,
+                                                                                       stack):
+    """CKAN serves package_show from the search index while the copy there carries the database's
+    metadata_modified, and a DataStore load does not move that stamp: on a portal that leaves
+    commits to Solr the copy served can be one from before the load. Sync's own reads of a
+    dataset (read-back, plan checks) ask for the database's copy."""
+    assert run(portal, catalog).exit_code == 0
+    name = next(n for n in catalog["folders"] if n.startswith("th-provinces"))
+    document = solr_document(stack, name)
+    before_the_load = json.loads(document["validated_data_dict"])
+    table = next(r for r in before_the_load["resources"] if r[RESOURCE_KEY] == "provinces")
+    assert table["datastore_active"] is True
+    table["datastore_active"] = False
+    post_to_solr(stack, {**document, "validated_data_dict": json.dumps(before_the_load, ensure_ascii=False)})
+    try:
+        def active(dataset):
+            return next(r for r in dataset["resources"] if r[RESOURCE_KEY] == "provinces")["datastore_active"]
+        assert active(ckan.action.package_show(id=name)) is False            # the index copy, served as is
+        assert active(read_dataset(Api(portal), name)) is True               # what the database holds
+    finally:
+        post_to_solr(stack, document)
 
 
 def test_a_metadata_change_is_planned_field_by_field_and_patched(portal, ckan, catalog):

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import ckanapi
 
 from publisher.catalog import map as mapping
-from publisher.catalog.apply import SyncError
+from publisher.catalog.apply import FROM_DATABASE, SyncError
 from publisher.catalog.local import LocalEntry, LocalIndex
 from publisher.catalog.plan import DatasetStep, OwnerStep, dataset_step, owner_steps, prune_steps
 from publisher.catalog.since import MAX_NAMES, SyncRecord, dataset_digest, newest, read_changes
@@ -214,6 +214,6 @@ def last_steps(paging: Paging, prune: bool, prune_share: float) -> tuple[list[Da
 
 def show_or_none(call: Callable, name: str) -> dict | None:
     try:
-        return call("package_show", id=name)
+        return call("package_show", id=name, **FROM_DATABASE)
     except ckanapi.NotFound:
         return None

@@ -21,7 +21,8 @@ import ckanapi
 
 from publisher.catalog import map as mapping
 from publisher.catalog import since
-from publisher.catalog.apply import Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe
+from publisher.catalog.apply import (Api, Outcome, PortalUnreachable, SyncError, apply_dataset, apply_owner, describe,
+                                     read_dataset)
 from publisher.catalog.client import Portal
 from publisher.catalog.local import LocalIndex, Progress, index_local
 from publisher.catalog.pages import Page, Paging, changed_page, check_agencies, last_steps, plan_pages
@@ -294,7 +295,7 @@ def _apply(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport
                 # still in flight has not committed): read it again, plan it again, once
                 time.sleep(RETRY_PAUSE)
                 fresh = _show(api, step.name)
-                return apply_dataset(api, dataset_step(local, fresh), local, fresh)
+                return apply_dataset(api, dataset_step(local, fresh), local, fresh, from_database=True)
         except PortalUnreachable:
             raise
         except (ckanapi.CKANAPIError, SyncError, OSError, mapping.MappingError) as exc:
@@ -316,10 +317,7 @@ def _apply(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport
 
 
 def _show(api: Api, name: str) -> dict | None:
-    try:
-        return api.call("package_show", id=name)
-    except ckanapi.NotFound:
-        return None
+    return read_dataset(api, name)
 
 
 def _verify(names: list[str], context: dict, api: Api, report: SyncReport

@@ -19,7 +19,8 @@ ckan_app = typer.Typer(
     help="Run the local CKAN portal (PostgreSQL, Redis, Solr 9, CKAN 2.11 + GD-Catalog schema) on 127.0.0.1.\n\n"
          "Everything lives under .stack/ (or $PUBLISHER_STACK_DIR); ports come from "
          "$PUBLISHER_CKAN_PORT (5000), $PUBLISHER_SOLR_PORT (8983), $PUBLISHER_POSTGRES_PORT (5433) "
-         "and $PUBLISHER_REDIS_PORT (6380).",
+         "and $PUBLISHER_REDIS_PORT (6380). $PUBLISHER_SOLR_SOFT_COMMIT_MS=N leaves search commits to Solr, "
+         "which shows writes in search every N ms (default 0: CKAN commits on every write).",
     no_args_is_help=True,
 )
 
@@ -43,6 +44,9 @@ def _print_status(report: dict) -> None:
     if report["ckan_version"]:
         out.print(t("CKAN {version}, {count} dataset(s) in the search index", version=report["ckan_version"],
                     count=report["datasets"]))
+    if report.get("solr_soft_commit_ms"):
+        out.print(t("search commits left to Solr: a write shows in search within {ms} ms",
+                    ms=report["solr_soft_commit_ms"]))
     if report["token_file"]:
         out.print(t("sysadmin API token: {file} (mode 600)", file=short(report["token_file"])))
 

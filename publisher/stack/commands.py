@@ -47,6 +47,7 @@ def status(stack: Stack) -> dict:
         "ckan_version": ckan.get("ckan_version") if ckan else None,
         "datasets": search_round_trip(stack) if ckan else None,
         "token_file": str(stack.token_file) if stack.token_file.exists() else None,
+        "solr_soft_commit_ms": stack.solr_soft_commit_ms,      # 0: CKAN commits search on every write
         "components": rows,
         "ready": all(r["state"] == "running" for r in rows),
         **_central_status(stack),
