@@ -18,10 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-import ckanapi
-
 from publisher.catalog import map as mapping
-from publisher.catalog.apply import FROM_DATABASE, SyncError
+from publisher.catalog.apply import SyncError
 from publisher.catalog.local import LocalEntry, LocalIndex
 from publisher.catalog.plan import DatasetStep, OwnerStep, dataset_step, owner_steps, prune_steps
 from publisher.catalog.since import MAX_NAMES, SyncRecord, dataset_digest, newest, read_changes
@@ -211,9 +209,3 @@ def last_steps(paging: Paging, prune: bool, prune_share: float) -> tuple[list[Da
     deletes, refused = prune_steps(sorted(paging.gone), paging.live, bool(index.names()), prune_share)
     return steps + deletes, refused
 
-
-def show_or_none(call: Callable, name: str) -> dict | None:
-    try:
-        return call("package_show", id=name, **FROM_DATABASE)
-    except ckanapi.NotFound:
-        return None

@@ -132,7 +132,7 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
     paging = Paging(index, page_size())
     pages = None
     if record is not None:
-        changed, why = changed_page(api.call, paging, record, lambda name: _show(api, name), prune)
+        changed, why = changed_page(api.call, paging, record, lambda name: read_dataset(api, name), prune)
         pages = [changed] if changed is not None else None
         if changed is None:
             paging = Paging(index, page_size())
@@ -146,7 +146,7 @@ def _walk(index: LocalIndex, api: Api, report: SyncReport, *, prune: bool, prune
             if on_step:
                 on_step(step)
 
-    for page in pages or plan_pages(api.call, paging, lambda name: _show(api, name)):
+    for page in pages or plan_pages(api.call, paging, lambda name: read_dataset(api, name)):
         for owner in page.owners:
             the_plan.add_owner(owner)
         planned(page.steps)
@@ -294,7 +294,7 @@ def _apply(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport
                 # the portal changed under the plan (the search index can show a dataset a request
                 # still in flight has not committed): read it again, plan it again, once
                 time.sleep(RETRY_PAUSE)
-                fresh = _show(api, step.name)
+                fresh = read_dataset(api, step.name)
                 return apply_dataset(api, dataset_step(local, fresh), local, fresh, from_database=True)
         except PortalUnreachable:
             raise
@@ -316,10 +316,6 @@ def _apply(steps: list[DatasetStep], context: dict, api: Api, report: SyncReport
             raise
 
 
-def _show(api: Api, name: str) -> dict | None:
-    return read_dataset(api, name)
-
-
 def _verify(names: list[str], context: dict, api: Api, report: SyncReport
             ) -> tuple[dict[str, DatasetStep], dict[str, list[str]]]:
     """Re-read what was written: anything still different is reported, never assumed.
@@ -337,13 +333,13 @@ def _verify(names: list[str], context: dict, api: Api, report: SyncReport
                           include_drafts=True)
         seen = Counter(d["name"] for d in result["results"])
         found = {d["name"]: d for d in result["results"] if seen[d["name"]] == 1}
-        found |= {n: _show(api, n) for n, times in seen.items() if times > 1}
+        found |= {n: read_dataset(api, n) for n, times in seen.items() if times > 1}
         report.stale_index = sorted(set(report.stale_index) | {n for n, times in seen.items() if times > 1})
         for name in batch:
             remote = found.get(name)
             again = dataset_step(context["local"][name], remote)
             if (remote is None or again.writes) and seen[name] <= 1:   # listed twice: already from the database
-                shown = _show(api, name)
+                shown = read_dataset(api, name)
                 if shown is not None:
                     confirmed = dataset_step(context["local"][name], shown)
                     if not confirmed.writes and name not in report.index_lag:
