@@ -150,23 +150,28 @@ def apply_owner(api: Api, step: OwnerStep, fields: dict) -> None:
         api.call(f"{kind}_patch", id=fields["name"], **{k: fields[k] for k in step.changes})
 
 
-def _show_or_none(api: Api, action: str, name: str, **options) -> dict | None:
+def _show_or_none(api: Api, action: str, name: str) -> dict | None:
     try:
-        return api.call(action, id=name, **options)
+        return api.call(action, id=name)
     except ckanapi.NotFound:
         return None
 
 
-# CKAN answers package_show from its search index when the copy there carries the database's
-# metadata_modified. A DataStore load does not move that stamp, so on a portal that leaves
-# commits to Solr the index copy can predate a load and still be served. For a sysadmin,
-# include_plugin_data makes CKAN read the database instead (other users get the usual answer).
-FROM_DATABASE = {"include_plugin_data": True}
+def show_dataset(api: Api, name_or_id: str) -> dict:
+    """package_show as the database holds the dataset. CKAN answers package_show from its search
+    index when the copy there carries the database's metadata_modified; a DataStore load does not
+    move that stamp, so on a portal that leaves commits to Solr the index copy can predate a load
+    and still be served. For a sysadmin, include_plugin_data makes CKAN read the database
+    instead (other users get the usual answer)."""
+    return api.call("package_show", id=name_or_id, include_plugin_data=True)
 
 
 def read_dataset(api: Api, name: str) -> dict | None:
-    """package_show as the database holds the dataset; None if there is none."""
-    return _show_or_none(api, "package_show", name, **FROM_DATABASE)
+    """``show_dataset``, or None if there is no such dataset."""
+    try:
+        return show_dataset(api, name)
+    except ckanapi.NotFound:
+        return None
 
 
 # --- datasets -------------------------------------------------------------------------------
@@ -182,13 +187,8 @@ class Outcome:
     deleted_resources: int = 0
 
 
-def _ours(api: Api, name: str) -> dict | None:
-    """The dataset if it exists (an earlier attempt may have created it)."""
-    return read_dataset(api, name)
-
-
 def _resource_by_key(api: Api, package_id: str, key: str) -> dict | None:
-    dataset = api.call("package_show", id=package_id, **FROM_DATABASE)
+    dataset = show_dataset(api, package_id)
     return next((r for r in dataset["resources"] if r.get(RESOURCE_KEY) == key), None)
 
 
@@ -355,7 +355,7 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
         # The plan read search, which can lag the database (a portal that leaves commits to Solr,
         # a run started right after another): a resource search lacks may be there already, and
         # creating it again would publish it twice. Plan this dataset again from the database.
-        fresh = api.call("package_show", id=step.id or step.name, **FROM_DATABASE)
+        fresh = show_dataset(api, step.id or step.name)
         again = dataset_step(local, fresh)
         if not again.writes:
             return Outcome(step.name, again.action)
@@ -363,13 +363,13 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
     fields = with_fingerprint(local.fields)
     if step.action == "create":
         # The search index may not list a deleted dataset; a name is only free if the database says so.
-        existing = _ours(api, local.name)
+        existing = read_dataset(api, local.name)
         if existing is not None:
             if catalog_of(existing) != catalog_of(fields):
                 raise SyncError(f"the name {local.name!r} is taken on the portal by a dataset this catalog does "
                                 f"not manage; rename the package or remove that dataset")
             return apply_dataset(api, dataset_step(local, existing), local, existing, from_database=True)
-        remote = api.call("package_create", exists=lambda: _ours(api, local.name), **{**fields, "private": True})
+        remote = api.call("package_create", exists=lambda: read_dataset(api, local.name), **{**fields, "private": True})
         if remote.get("resources"):      # an earlier attempt of this call got through
             return apply_dataset(api, dataset_step(local, remote), local, remote, from_database=True)
     elif step.action == "undelete":
@@ -413,7 +413,7 @@ def apply_dataset(api: Api, step: DatasetStep, local: LocalDataset | None, remot
 
     if step.action != "create" and _order_may_differ(step):
         wanted_order = [current[r.key]["id"] for r in local.resources if r.key in current]
-        order = [r["id"] for r in api.call("package_show", id=package_id, **FROM_DATABASE).get("resources", [])]
+        order = [r["id"] for r in show_dataset(api, package_id).get("resources", [])]
         if [i for i in order if i in set(wanted_order)] != wanted_order:
             api.call("package_resource_reorder", id=package_id, order=wanted_order)
 
